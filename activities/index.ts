@@ -1,0 +1,169 @@
+/**
+ * The onboarding activities, built over their dependencies so tests and the worker wire them differently.
+ * The workflow imports only the type `OnboardingActivities`.
+ */
+import { Context } from '@temporalio/activity';
+import type { OndatoApi } from '../ondato/api';
+import type { IdentityVerification, KycFile, KycIdentification } from '../ondato/schemas';
+import type {
+  CallbackEvent,
+  IdvSnapshot,
+  KycSummary,
+  Registration,
+  StoredDocument,
+} from '../workflows/types';
+import { sendCallback } from './callback';
+import { callOndato } from './ondato-failures';
+import type { DocumentStore } from './storage/document-store';
+
+export interface ActivityDeps {
+  ondato: OndatoApi;
+  documents: DocumentStore;
+  /** The IDV setup used when the onboarding names none. */
+  defaultSetupId: string;
+  callbacks: {
+    /** Used when the onboarding names no callback URL; no callback is sent when neither exists. */
+    defaultUrl?: string;
+    secret: string;
+    timeoutMs?: number;
+    fetchImpl?: typeof fetch;
+  };
+}
+
+export interface CreateVerificationInput {
+  customerId: string;
+  registration: Registration;
+  setupId?: string;
+}
+
+export interface StoreDocumentInput {
+  customerId: string;
+  kycId: string;
+  file: KycSummary['files'][number];
+}
+
+export interface NotifyInput {
+  callbackUrl?: string;
+  event: CallbackEvent;
+}
+
+/** Heartbeats are throttled by the SDK, but there is no point in calling it for every 64 KiB chunk. */
+const HEARTBEAT_EVERY_BYTES = 1024 * 1024;
+
+function toIdvSnapshot(idv: IdentityVerification): IdvSnapshot {
+  return { idvId: idv.id, status: idv.status, kycId: idv.step?.kycIdentification?.id ?? undefined };
+}
+
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+}
+
+function fileRef(file: KycFile): KycSummary['files'][number] {
+  return definedOnly({
+    fileId: file.fileId,
+    part: file.part ?? undefined,
+    fileType: file.fileType ?? undefined,
+    fileExtension: file.fileExtension ?? undefined,
+  });
+}
+
+/** Keeps what the decision needs; the full resource stays at Ondato. */
+export function toKycSummary(kyc: KycIdentification): KycSummary {
+  const document = kyc.document;
+  const files = [...(document?.files ?? []), ...(kyc.face?.files ?? []), ...(kyc.additionalFiles ?? [])];
+  return definedOnly({
+    kycId: kyc.id,
+    idvId: kyc.identityVerificationId ?? undefined,
+    status: kyc.status,
+    statusReason: kyc.statusReason ?? undefined,
+    isCrossChecked: kyc.isCrossChecked ?? undefined,
+    rules: (kyc.rules ?? []).map((rule) => ({ name: rule.name, status: rule.status })),
+    document: document
+      ? definedOnly({
+          type: document.type ?? undefined,
+          firstName: document.firstName ?? undefined,
+          lastName: document.lastName ?? undefined,
+          dateOfBirth: document.dateOfBirth ?? undefined,
+          personalCode: document.personalCode ?? undefined,
+          dateOfExpiration: document.dateOfExpiration ?? undefined,
+        })
+      : undefined,
+    files: files.map(fileRef),
+  });
+}
+
+function extensionOf(file: StoreDocumentInput['file'], contentType: string): string {
+  const fromOndato = file.fileExtension?.replace(/^\./, '').toLowerCase();
+  if (fromOndato && /^[a-z0-9]{1,8}$/.test(fromOndato)) return fromOndato;
+  return contentType === 'image/png' ? 'png' : contentType === 'application/pdf' ? 'pdf' : 'jpg';
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    async createVerification(input: CreateVerificationInput): Promise<{ idvId: string; customerUrl: string }> {
+      const created = await callOndato(() =>
+        deps.ondato.createIdentityVerification(
+          {
+            setupId: input.setupId ?? deps.defaultSetupId,
+            externalReferenceId: input.customerId,
+            registration: { ...input.registration },
+          },
+          { signal: Context.current().cancellationSignal },
+        ),
+      );
+      return { idvId: created.id, customerUrl: deps.ondato.customerUrl(created.id) };
+    },
+
+    async getVerification(idvId: string): Promise<IdvSnapshot> {
+      const idv = await callOndato(() =>
+        deps.ondato.getIdentityVerification(idvId, { signal: Context.current().cancellationSignal }),
+      );
+      return toIdvSnapshot(idv);
+    },
+
+    async getIdentification(kycId: string): Promise<KycSummary> {
+      const kyc = await callOndato(() =>
+        deps.ondato.getKycIdentification(kycId, { signal: Context.current().cancellationSignal }),
+      );
+      return toKycSummary(kyc);
+    },
+
+    /** Streams one file from Ondato into the store; returns a reference, never the bytes. */
+    async storeDocument(input: StoreDocumentInput): Promise<StoredDocument> {
+      const context = Context.current();
+      const signal = context.cancellationSignal;
+      const download = await callOndato(() => deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal }));
+      const key = `${input.customerId}/${input.kycId}/${input.file.fileId}.${extensionOf(input.file, download.contentType)}`;
+      let lastBeat = 0;
+      const stored = await deps.documents.put(key, download.stream, {
+        contentType: download.contentType,
+        signal,
+        onProgress: (bytes) => {
+          if (bytes - lastBeat >= HEARTBEAT_EVERY_BYTES) {
+            lastBeat = bytes;
+            context.heartbeat({ bytes });
+          }
+        },
+      });
+      if (download.contentLength !== undefined && stored.bytes !== download.contentLength) {
+        // A truncated body must not pass as a document: fail and let the retry download it again.
+        throw new Error(`document ${input.file.fileId}: got ${stored.bytes} of ${download.contentLength} bytes`);
+      }
+      return { ...stored, fileId: input.file.fileId, part: input.file.part, fileType: input.file.fileType };
+    },
+
+    async notifyBackend(input: NotifyInput): Promise<{ delivered: boolean; deliveredAt?: string }> {
+      const url = input.callbackUrl ?? deps.callbacks.defaultUrl;
+      if (!url) return { delivered: false };
+      await sendCallback(
+        url,
+        input.event,
+        { secret: deps.callbacks.secret, timeoutMs: deps.callbacks.timeoutMs ?? 10_000, fetchImpl: deps.callbacks.fetchImpl },
+        Context.current().cancellationSignal,
+      );
+      return { delivered: true, deliveredAt: new Date().toISOString() };
+    },
+  };
+}
+
+export type OnboardingActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,170 @@
+/**
+ * Every environment variable the service reads, in one zod schema. This is the only module that touches
+ * process.env; everything else receives a typed `AppConfig`.
+ *
+ * The defaults are the embedded local stack (`npm start`): the Ondato simulator on loopback, development
+ * credentials. Pointing ONDATO_ENV at `sandbox` or `production` switches to real Ondato, and then the
+ * credentials must be given explicitly.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const optionalUrl = z.url().optional();
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+export const ONDATO_HOST_PRESETS = {
+  production: {
+    tokenUrl: 'https://id.ondato.com/connect/token',
+    idvApiUrl: 'https://idvapi.ondato.com',
+    kycApiUrl: 'https://kycid.ondato.com',
+    webFlowUrl: 'https://idv.ondato.com',
+  },
+  sandbox: {
+    tokenUrl: 'https://sandbox-id.ondato.com/connect/token',
+    idvApiUrl: 'https://sandbox-idvapi.ondato.com',
+    // Ondato publishes no sandbox host for the KYC API: set ONDATO_KYC_API_URL when using the sandbox.
+    kycApiUrl: undefined,
+    webFlowUrl: 'https://sandbox-idv.ondato.com',
+  },
+} as const;
+
+export const DEV_DEFAULTS = {
+  apiKey: 'dev-api-key',
+  ondatoClientId: 'simulator-client',
+  ondatoClientSecret: 'simulator-secret',
+  ondatoSetupId: '00000000-0000-4000-8000-000000000001',
+  webhookUsername: 'ondato',
+  webhookPassword: 'dev-webhook-password',
+  callbackSecret: 'dev-callback-secret',
+  codecKey: 'ZGV2LWNvZGVjLWtleS1kZXYtY29kZWMta2V5LWRldi0=',
+} as const;
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('ondato-onboarding'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_DB_FILE: z.string().min(1).default('.data/temporal.sqlite'),
+  WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(30_000),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_PUBLIC_URL: optionalUrl,
+  API_KEYS: csv.default([DEV_DEFAULTS.apiKey]),
+  API_BODY_LIMIT: z.string().default('100kb'),
+
+  ONDATO_ENV: z.enum(['simulator', 'sandbox', 'production']).default('simulator'),
+  ONDATO_TOKEN_URL: optionalUrl,
+  ONDATO_IDV_API_URL: optionalUrl,
+  ONDATO_KYC_API_URL: optionalUrl,
+  ONDATO_WEB_FLOW_URL: optionalUrl,
+  ONDATO_CLIENT_ID: z.string().min(1).default(DEV_DEFAULTS.ondatoClientId),
+  ONDATO_CLIENT_SECRET: z.string().min(1).default(DEV_DEFAULTS.ondatoClientSecret),
+  ONDATO_SCOPE: z.string().optional(),
+  ONDATO_SETUP_ID: z.uuid().default(DEV_DEFAULTS.ondatoSetupId),
+  ONDATO_REQUEST_TIMEOUT_MS: positiveMs.default(15_000),
+
+  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  SIMULATOR_PORT: port.default(4010),
+
+  WEBHOOK_USERNAME: z.string().min(1).default(DEV_DEFAULTS.webhookUsername),
+  WEBHOOK_PASSWORD: z.string().min(1).default(DEV_DEFAULTS.webhookPassword),
+  WEBHOOK_HMAC_SECRET: z.string().min(1).optional(),
+  WEBHOOK_IP_ALLOWLIST: csv.default([]),
+  WEBHOOK_TRUST_PROXY: flag.default(false),
+
+  CALLBACK_URL: optionalUrl,
+  CALLBACK_SECRET: z.string().min(1).default(DEV_DEFAULTS.callbackSecret),
+
+  DOCUMENT_STORE: z.enum(['local', 's3']).default('local'),
+  DOCUMENT_DIR: z.string().min(1).default('.data/documents'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface OndatoHosts {
+  tokenUrl: string;
+  idvApiUrl: string;
+  kycApiUrl: string;
+  webFlowUrl: string;
+}
+
+export interface AppConfig {
+  env: Env;
+  ondatoHosts: OndatoHosts;
+  usesSimulator: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function resolveOndatoHosts(env: Env): OndatoHosts {
+  const preset =
+    env.ONDATO_ENV === 'simulator'
+      ? {
+          tokenUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}/connect/token`,
+          idvApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
+          kycApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
+          webFlowUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}/idv`,
+        }
+      : ONDATO_HOST_PRESETS[env.ONDATO_ENV];
+  const hosts = {
+    tokenUrl: env.ONDATO_TOKEN_URL ?? preset.tokenUrl,
+    idvApiUrl: env.ONDATO_IDV_API_URL ?? preset.idvApiUrl,
+    kycApiUrl: env.ONDATO_KYC_API_URL ?? preset.kycApiUrl,
+    webFlowUrl: env.ONDATO_WEB_FLOW_URL ?? preset.webFlowUrl,
+  };
+  if (!hosts.kycApiUrl) {
+    throw new ConfigError([`ONDATO_KYC_API_URL: required when ONDATO_ENV=${env.ONDATO_ENV} (no published default)`]);
+  }
+  return { ...hosts, kycApiUrl: hosts.kycApiUrl };
+}
+
+/** Real Ondato must never run on the development credentials baked in for the local stack. */
+function checkProductionSecrets(env: Env): string[] {
+  if (env.ONDATO_ENV === 'simulator') return [];
+  const problems: string[] = [];
+  const mustDiffer: Array<[keyof Env, string]> = [
+    ['ONDATO_CLIENT_ID', DEV_DEFAULTS.ondatoClientId],
+    ['ONDATO_CLIENT_SECRET', DEV_DEFAULTS.ondatoClientSecret],
+    ['ONDATO_SETUP_ID', DEV_DEFAULTS.ondatoSetupId],
+    ['WEBHOOK_PASSWORD', DEV_DEFAULTS.webhookPassword],
+    ['CALLBACK_SECRET', DEV_DEFAULTS.callbackSecret],
+  ];
+  for (const [name, devValue] of mustDiffer) {
+    if (env[name] === devValue) problems.push(`${name}: must be set explicitly when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
+  if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
+    problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
+  return problems;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const problems = checkProductionSecrets(env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { env, ondatoHosts: resolveOndatoHosts(env), usesSimulator: env.ONDATO_ENV === 'simulator' };
+}

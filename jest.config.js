@@ -1,0 +1,14 @@
+/** One dev server and one workflow bundle for the whole run (see test/harness). */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts'],
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  // Workers and connections are closed by each test; this only guards against a hang at the very end.
+  forceExit: false,
+};

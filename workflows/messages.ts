@@ -1,0 +1,56 @@
+/**
+ * Every message of the onboarding workflow, defined once and imported by both the workflow and its clients
+ * (the API, tests, scripts).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OnboardingState, Stage } from './types';
+
+export const ONBOARDING_WORKFLOW_TYPE = 'onboardingWorkflow';
+
+/** Workflow ids are derived from the customer id; the API validates ids against this before using them. */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+export function onboardingWorkflowId(customerId: string): string {
+  return `onboarding-${customerId}`;
+}
+
+/**
+ * A webhook relayed by the API. Only ids: the payload is a hint and the workflow re-fetches from Ondato, so no
+ * personal data needs to pass through the signal.
+ */
+export interface OndatoWebhookSignal {
+  /** Ondato's delivery event id: the dedupe key. */
+  deliveryId: string;
+  type: string;
+  idvId?: string;
+  kycId?: string;
+  createdUtc?: string;
+}
+export const ondatoWebhookSignal = defineSignal<[OndatoWebhookSignal]>('ondatoWebhook');
+
+export const getStateQuery = defineQuery<OnboardingState>('getState');
+
+export interface CustomerLink {
+  workflowId: string;
+  stage: Stage;
+  idvId?: string;
+  customerUrl?: string;
+  /** Present when the run ended before a URL existed (e.g. Ondato refused the verification). */
+  outcome?: OnboardingState['outcome'];
+}
+/** Used with update-with-start: completes once the customer URL exists, so the start call can return it. */
+export const customerLinkUpdate = defineUpdate<CustomerLink>('customerLink');
+
+export interface ReviewInput {
+  reviewerId: string;
+  decision: 'approved' | 'rejected';
+  note?: string;
+}
+/** An ops decision for a run in manual review; the validator refuses it in any other stage. */
+export const submitReviewUpdate = defineUpdate<OnboardingState, [ReviewInput]>('submitReview');
+
+export interface CancelInput {
+  requestedBy: string;
+  reason?: string;
+}
+/** Ends a run that has not decided yet with outcome `cancelled`; refused once a decision exists. */
+export const cancelUpdate = defineUpdate<OnboardingState, [CancelInput]>('cancel');

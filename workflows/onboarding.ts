@@ -1,0 +1,369 @@
+/**
+ * One onboarding per customer: create the Ondato verification, hand out the customer URL, wait (webhook or
+ * poll) for the customer and for Ondato, store the documents, decide, and notify the product backend.
+ * Deterministic code only: every side effect is an activity.
+ */
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+  log,
+} from '@temporalio/workflow';
+import type { OnboardingActivities } from '../activities';
+import {
+  cancelUpdate,
+  customerLinkUpdate,
+  getStateQuery,
+  ondatoWebhookSignal,
+  submitReviewUpdate,
+  type CancelInput,
+  type OndatoWebhookSignal,
+  type ReviewInput,
+} from './messages';
+import { decide } from './policy';
+import { CustomerIdKey, KycStatusKey, OndatoIdvIdKey, OnboardingStageKey, OutcomeKey } from './search-attributes';
+import {
+  DEFAULT_TIMEOUTS,
+  type CallbackEvent,
+  type DecisionRecord,
+  type FinalOutcome,
+  type IdvSnapshot,
+  type KycSummary,
+  type OnboardingInput,
+  type OnboardingState,
+  type OnboardingTimeouts,
+  type Stage,
+} from './types';
+
+const ondatoCalls = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+const documentCalls = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+const callbackCalls = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '30 seconds',
+  // The product backend may be down for a while; the decision is already recorded, so keep trying for a day.
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
+const DOCUMENT_CONCURRENCY = 3;
+const IDV_EXPIRED = 'Expired';
+const IDV_ABORTED = 'Aborted';
+const IDV_COMPLETED = 'Completed';
+const KYC_AWAITING = 'Awaiting';
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function validateReview(input: ReviewInput): void {
+  if (!input || typeof input.reviewerId !== 'string' || input.reviewerId.trim() === '') {
+    throw new Error('reviewerId is required');
+  }
+  if (input.decision !== 'approved' && input.decision !== 'rejected') {
+    throw new Error('decision must be "approved" or "rejected"');
+  }
+  if (input.note !== undefined && (typeof input.note !== 'string' || input.note.length > 2000)) {
+    throw new Error('note must be a string of at most 2000 characters');
+  }
+}
+
+export async function onboardingWorkflow(input: OnboardingInput): Promise<DecisionRecord> {
+  const timeouts: OnboardingTimeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
+  const workflowId = workflowInfo().workflowId;
+  const state: OnboardingState = {
+    customerId: input.customerId,
+    stage: 'creating_verification',
+    reasons: [],
+    documents: [],
+    timestamps: { startedAt: nowIso() },
+    webhooksReceived: 0,
+  };
+  const seenDeliveries = new Set<string>();
+  /** Bumped by every relevant webhook: waits wake up on it and re-fetch from Ondato. */
+  let webhookNudges = 0;
+  let reviewInput: ReviewInput | undefined;
+  let cancelInput: CancelInput | undefined;
+  let failed = false;
+  const mainScope = new CancellationScope();
+
+  const isDecided = (): boolean => state.outcome !== undefined && state.outcome !== 'manual_review';
+
+  // Handlers first, before any await, so no early message is lost.
+  setHandler(getStateQuery, () => state);
+
+  setHandler(ondatoWebhookSignal, (signal: OndatoWebhookSignal) => {
+    if (seenDeliveries.has(signal.deliveryId)) return; // Ondato redelivers; Temporal does not dedupe signals
+    seenDeliveries.add(signal.deliveryId);
+    state.webhooksReceived += 1;
+    if (signal.idvId && state.idvId && signal.idvId !== state.idvId) {
+      log.info('ignoring a webhook for another verification', { deliveryId: signal.deliveryId, type: signal.type });
+      return;
+    }
+    if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
+    webhookNudges += 1;
+  });
+
+  setHandler(
+    customerLinkUpdate,
+    async () => {
+      await condition(() => state.customerUrl !== undefined || isDecided() || failed);
+      return {
+        workflowId,
+        stage: state.stage,
+        idvId: state.idvId,
+        customerUrl: state.customerUrl,
+        outcome: state.outcome,
+      };
+    },
+  );
+
+  setHandler(
+    submitReviewUpdate,
+    async (review: ReviewInput) => {
+      reviewInput = { reviewerId: review.reviewerId.trim(), decision: review.decision, note: review.note };
+      await condition(() => state.review !== undefined);
+      return state;
+    },
+    {
+      validator: (review: ReviewInput) => {
+        validateReview(review);
+        if (state.stage !== 'manual_review' || reviewInput !== undefined) {
+          throw new Error(`no manual review is pending (stage: ${state.stage})`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    async (request: CancelInput) => {
+      cancelInput = request;
+      mainScope.cancel();
+      await condition(() => state.outcome === 'cancelled');
+      return state;
+    },
+    {
+      validator: (request: CancelInput) => {
+        if (!request || typeof request.requestedBy !== 'string' || request.requestedBy.trim() === '') {
+          throw new Error('requestedBy is required');
+        }
+        if (isDecided() || cancelInput !== undefined) {
+          throw new Error(`the onboarding can no longer be cancelled (outcome: ${state.outcome})`);
+        }
+      },
+    },
+  );
+
+  function enterStage(stage: Stage): void {
+    state.stage = stage;
+    upsertSearchAttributes([{ key: OnboardingStageKey, value: stage }]);
+    upsertMemo({ stage });
+  }
+
+  function recordIdv(snapshot: IdvSnapshot): void {
+    state.idvStatus = snapshot.status;
+    if (snapshot.kycId && state.kycId !== snapshot.kycId) {
+      state.kycId = snapshot.kycId;
+    }
+  }
+
+  function recordKyc(kyc: KycSummary): void {
+    state.kycStatus = kyc.status;
+    upsertSearchAttributes([{ key: KycStatusKey, value: kyc.status }]);
+  }
+
+  /**
+   * Waits until `check` says it is done, re-checking after every relevant webhook and at every poll tick
+   * (the fallback for lost webhooks), until the deadline. Returns false when the deadline passed first.
+   */
+  async function waitUntil(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      if (await check()) return true;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      const nudgesSeen = webhookNudges;
+      await condition(() => webhookNudges !== nudgesSeen, Math.min(timeouts.pollIntervalMs, remaining));
+    }
+  }
+
+  async function awaitCustomer(): Promise<'completed' | FinalOutcome> {
+    let ended: FinalOutcome | undefined;
+    const finished = await waitUntil(async () => {
+      const idv = await ondatoCalls.getVerification(state.idvId as string);
+      recordIdv(idv);
+      if (idv.status === IDV_EXPIRED) ended = 'expired';
+      else if (idv.status === IDV_ABORTED) ended = 'abandoned';
+      // Completed means the customer finished; the KYC id may appear a moment later.
+      return ended !== undefined || (idv.status === IDV_COMPLETED && state.kycId !== undefined);
+    }, timeouts.customerDeadlineMs);
+    if (ended) {
+      state.reasons = [`ondato_idv_${ended === 'expired' ? 'expired' : 'aborted'}`];
+      return ended;
+    }
+    if (!finished) {
+      state.reasons = ['customer_deadline_passed'];
+      return 'expired';
+    }
+    state.timestamps.customerFinishedAt = nowIso();
+    return 'completed';
+  }
+
+  async function fetchResults(): Promise<KycSummary> {
+    enterStage('fetching_results');
+    let kyc = await ondatoCalls.getIdentification(state.kycId as string);
+    recordKyc(kyc);
+    if (kyc.status === KYC_AWAITING) {
+      enterStage('awaiting_ondato_review');
+      await waitUntil(async () => {
+        kyc = await ondatoCalls.getIdentification(state.kycId as string);
+        recordKyc(kyc);
+        return kyc.status !== KYC_AWAITING;
+      }, timeouts.ondatoReviewDeadlineMs);
+    }
+    state.timestamps.resultsFetchedAt = nowIso();
+    return kyc;
+  }
+
+  async function storeDocuments(kyc: KycSummary): Promise<void> {
+    enterStage('storing_documents');
+    const queue = [...kyc.files];
+    const worker = async (): Promise<void> => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const stored = await documentCalls.storeDocument({ customerId: input.customerId, kycId: kyc.kycId, file });
+        state.documents.push(stored);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DOCUMENT_CONCURRENCY, queue.length) }, worker));
+    // Parallel downloads finish in any order; keep the record stable for readers and replays.
+    state.documents.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async function awaitOpsDecision(): Promise<void> {
+    enterStage('manual_review');
+    const decidedInTime = await condition(() => reviewInput !== undefined, timeouts.manualReviewEscalationMs);
+    if (!decidedInTime) {
+      state.timestamps.escalatedAt = nowIso();
+      await notify('onboarding.review_escalated');
+      await condition(() => reviewInput !== undefined);
+    }
+    const review = reviewInput as ReviewInput;
+    state.review = { ...review, decidedAt: nowIso() };
+    state.outcome = review.decision;
+    state.reasons = [...state.reasons, `ops_${review.decision}:${review.reviewerId}`];
+  }
+
+  async function notify(type: CallbackEvent['type']): Promise<void> {
+    const event: CallbackEvent = {
+      eventId: `${workflowId}/${workflowInfo().runId}/${type}`,
+      type,
+      customerId: input.customerId,
+      workflowId,
+      outcome: isDecided() ? (state.outcome as FinalOutcome) : undefined,
+      reasons: state.reasons,
+      idvId: state.idvId,
+      kycId: state.kycId,
+      occurredAt: nowIso(),
+    };
+    try {
+      const result = await callbackCalls.notifyBackend({ callbackUrl: input.callbackUrl, event });
+      if (result.delivered) state.timestamps.notifiedAt = result.deliveredAt;
+    } catch (error) {
+      // The decision stands even if the backend never takes the callback: it can still read it from the API.
+      if (isCancellation(error)) throw error;
+      state.lastError = `callback failed: ${error instanceof Error ? error.message : String(error)}`;
+      log.warn('callback to the product backend failed', { type });
+    }
+  }
+
+  async function run(): Promise<FinalOutcome> {
+    upsertSearchAttributes([
+      { key: CustomerIdKey, value: input.customerId },
+      { key: OnboardingStageKey, value: state.stage },
+    ]);
+    const created = await ondatoCalls.createVerification({
+      customerId: input.customerId,
+      registration: input.registration,
+      setupId: input.setupId,
+    });
+    state.idvId = created.idvId;
+    state.customerUrl = created.customerUrl;
+    state.timestamps.customerUrlIssuedAt = nowIso();
+    upsertSearchAttributes([{ key: OndatoIdvIdKey, value: created.idvId }]);
+    upsertMemo({ customerId: input.customerId, idvId: created.idvId, customerUrl: created.customerUrl });
+
+    enterStage('awaiting_customer');
+    const customer = await awaitCustomer();
+    if (customer !== 'completed') return customer;
+
+    const kyc = await fetchResults();
+    await storeDocuments(kyc);
+
+    enterStage('deciding');
+    const decision = decide({
+      kyc,
+      registration: input.registration,
+      storedDocuments: state.documents,
+      today: nowIso().slice(0, 10),
+    });
+    state.policyVersion = decision.policyVersion;
+    state.reasons = decision.reasons;
+    state.outcome = decision.outcome;
+    upsertSearchAttributes([{ key: OutcomeKey, value: decision.outcome }]);
+    if (decision.outcome !== 'manual_review') return decision.outcome;
+    await awaitOpsDecision();
+    return state.outcome as FinalOutcome;
+  }
+
+  let outcome: FinalOutcome;
+  try {
+    outcome = await mainScope.run(run);
+  } catch (error) {
+    if (!isCancellation(error)) {
+      failed = true;
+      state.lastError = error instanceof Error ? error.message : String(error);
+      await condition(allHandlersFinished);
+      throw error;
+    }
+    // Cancelled by an ops update or from the Temporal UI: record it, still tell the backend.
+    outcome = 'cancelled';
+    state.reasons = [cancelInput ? `cancelled_by:${cancelInput.requestedBy}` : 'cancelled'];
+    if (cancelInput?.reason) state.reasons.push(`cancel_reason:${cancelInput.reason}`);
+  }
+
+  state.outcome = outcome;
+  state.timestamps.decidedAt = nowIso();
+  upsertSearchAttributes([{ key: OutcomeKey, value: outcome }]);
+  await CancellationScope.nonCancellable(async () => {
+    enterStage('notifying');
+    await notify('onboarding.completed');
+    enterStage('completed');
+  });
+  state.timestamps.completedAt = nowIso();
+  await condition(allHandlersFinished);
+
+  return {
+    customerId: input.customerId,
+    outcome,
+    reasons: state.reasons,
+    policyVersion: state.policyVersion,
+    idvId: state.idvId,
+    kycId: state.kycId,
+    documents: state.documents,
+    review: state.review,
+    timestamps: state.timestamps,
+  };
+}
