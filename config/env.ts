@@ -66,6 +66,10 @@ export const envSchema = z.object({
   API_PUBLIC_URL: optionalUrl,
   API_KEYS: csv.default([DEV_DEFAULTS.apiKey]),
   API_BODY_LIMIT: z.string().default('100kb'),
+  /** How long POST /v1/onboardings waits for the customer URL before answering 202 (run started, URL pending). */
+  API_START_WAIT_MS: positiveMs.default(10_000),
+  /** Deadline of the API's other Temporal calls; past it the API answers 503 (webhooks: Ondato redelivers). */
+  API_TEMPORAL_TIMEOUT_MS: positiveMs.default(5_000),
 
   ONDATO_ENV: z.enum(['simulator', 'sandbox', 'production']).default('simulator'),
   ONDATO_TOKEN_URL: optionalUrl,
@@ -80,12 +84,25 @@ export const envSchema = z.object({
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(4010),
+  /** Where the simulator sends webhooks; default: this service's receiver at API_HOST:API_PORT. */
+  SIMULATOR_WEBHOOK_URL: optionalUrl,
+  /** 1 = Ondato's real retry schedule (10 s, 30 s, 1 m, ...); 0.01 makes it 100 times faster. */
+  SIMULATOR_WEBHOOK_TIME_SCALE: z.coerce.number().positive().default(1),
+  /** Size of every document image the simulator serves. */
+  SIMULATOR_DOCUMENT_BYTES: z.coerce.number().int().nonnegative().default(1_500_000),
+  SIMULATOR_TOKEN_LIFETIME_SECONDS: z.coerce.number().positive().default(3600),
+  /** The simulator's URL as clients see it, when it differs from http://SIMULATOR_HOST:SIMULATOR_PORT. */
+  SIMULATOR_PUBLIC_URL: optionalUrl,
 
   WEBHOOK_USERNAME: z.string().min(1).default(DEV_DEFAULTS.webhookUsername),
   WEBHOOK_PASSWORD: z.string().min(1).default(DEV_DEFAULTS.webhookPassword),
   WEBHOOK_HMAC_SECRET: z.string().min(1).optional(),
   WEBHOOK_IP_ALLOWLIST: csv.default([]),
   WEBHOOK_TRUST_PROXY: flag.default(false),
+  /** How far an `Ondato-Signature` timestamp may be from now, in seconds. */
+  WEBHOOK_SIGNATURE_TOLERANCE_S: z.coerce.number().int().positive().default(300),
+  /** A webhook without externalReferenceId whose run is not visible yet gets 503 while younger than this. */
+  WEBHOOK_VISIBILITY_GRACE_MS: positiveMs.default(5 * 60_000),
 
   CALLBACK_URL: optionalUrl,
   CALLBACK_SECRET: z.string().min(1).default(DEV_DEFAULTS.callbackSecret),

@@ -4,6 +4,8 @@
  * Deterministic code only: every side effect is an activity.
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -45,11 +47,6 @@ const ondatoCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
-const documentCalls = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
 const callbackCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '30 seconds',
   // The product backend may be down for a while; the decision is already recorded, so keep trying for a day.
@@ -80,8 +77,29 @@ function validateReview(input: ReviewInput): void {
   }
 }
 
+/**
+ * A run that fails because an activity gave up (e.g. Ondato refused the verification) fails with the
+ * activity's own failure type at the top, so clients and the UI show `OndatoRequestRejected`, not a wrapper.
+ */
+function surfaceActivityFailure(error: unknown): unknown {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return error;
+  const cause = error.cause;
+  return ApplicationFailure.create({
+    type: cause.type ?? undefined,
+    message: `${error.activityType} failed: ${cause.message}`,
+    nonRetryable: true,
+    details: cause.details ? [...cause.details] : undefined,
+    cause: error,
+  });
+}
+
 export async function onboardingWorkflow(input: OnboardingInput): Promise<DecisionRecord> {
   const timeouts: OnboardingTimeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
+  const documentCalls = proxyActivities<OnboardingActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: timeouts.downloadHeartbeatTimeoutMs,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
   const workflowId = workflowInfo().workflowId;
   const state: OnboardingState = {
     customerId: input.customerId,
@@ -336,7 +354,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       failed = true;
       state.lastError = error instanceof Error ? error.message : String(error);
       await condition(allHandlersFinished);
-      throw error;
+      throw surfaceActivityFailure(error);
     }
     // Cancelled by an ops update or from the Temporal UI: record it, still tell the backend.
     outcome = 'cancelled';

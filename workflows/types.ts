@@ -25,6 +25,8 @@ export interface OnboardingTimeouts {
   manualReviewEscalationMs: number;
   /** How often the workflow polls Ondato while waiting, in case a webhook is lost. */
   pollIntervalMs: number;
+  /** A document download that has not reported progress for this long is retried (e.g. its worker died). */
+  downloadHeartbeatTimeoutMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
@@ -32,6 +34,7 @@ export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
   ondatoReviewDeadlineMs: 3 * 24 * 60 * 60 * 1000,
   manualReviewEscalationMs: 2 * 24 * 60 * 60 * 1000,
   pollIntervalMs: 15 * 60 * 1000,
+  downloadHeartbeatTimeoutMs: 30 * 1000,
 };
 
 export interface OnboardingInput {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +22,7 @@ export class LocalDocumentStore implements DocumentStore {
   async put(key: string, body: Readable, options: PutOptions): Promise<StoredObject> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
+    await this.removeAbandonedPartials(target);
     const partial = `${target}.${randomUUID()}.partial`;
     const counter = new HashingCounter(options.onProgress);
     try {
@@ -33,6 +34,15 @@ export class LocalDocumentStore implements DocumentStore {
       throw error;
     }
     return { key, sha256: counter.digest(), bytes: counter.bytes, contentType: options.contentType };
+  }
+
+  /** A worker that died mid-copy leaves its partial file; the retry of the same document clears it. */
+  private async removeAbandonedPartials(target: string): Promise<void> {
+    const prefix = `${path.basename(target)}.`;
+    const leftovers = (await readdir(path.dirname(target))).filter(
+      (name) => name.startsWith(prefix) && name.endsWith('.partial'),
+    );
+    await Promise.all(leftovers.map((name) => rm(path.join(path.dirname(target), name), { force: true })));
   }
 
   async get(key: string): Promise<Readable> {

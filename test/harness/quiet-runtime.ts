@@ -1,4 +1,10 @@
-/** Keeps the SDK's worker chatter (state changes at INFO) out of test output; warnings and errors still show. */
+/**
+ * Keeps the SDK's chatter (worker state changes, expected activity failures, the replay test's deliberate
+ * nondeterminism) out of test output; errors still show.
+ */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});

@@ -1,0 +1,186 @@
+/**
+ * Who may call what. Product backends: a bearer API key. Ondato's webhooks: Basic credentials, optionally an
+ * HMAC signature over the raw body and a source-IP allow-list.
+ *
+ * Every secret comparison hashes both sides first and compares the digests with `timingSafeEqual`: equal
+ * lengths always, and the time taken says nothing about how much of a guess was right.
+ */
+import { BlockList, isIP } from 'node:net';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { ApiError } from './errors';
+
+function digest(value: string | Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** True when `candidate` equals any of `secrets`; checks all of them, so timing does not tell which. */
+export function matchesAny(candidate: string, secrets: readonly string[]): boolean {
+  let matched = false;
+  for (const secret of secrets) matched = constantTimeEqual(candidate, secret) || matched;
+  return matched;
+}
+
+const API_REALM = 'Bearer realm="onboarding-api"';
+
+/** `Authorization: Bearer <key>` with one of the configured keys, or 401. */
+export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+    if (!match || !matchesAny(match[1], apiKeys)) {
+      next(
+        new ApiError(
+          401,
+          'unauthorized',
+          'A valid API key is required (Authorization: Bearer <key>)',
+          undefined,
+          {
+            'WWW-Authenticate': match ? `${API_REALM}, error="invalid_token"` : API_REALM,
+          },
+        ),
+      );
+      return;
+    }
+    next();
+  };
+}
+
+export interface WebhookAuthSettings {
+  username: string;
+  password: string;
+  /** When set, `Ondato-Signature` is required and checked over the raw body. */
+  hmacSecret?: string;
+  /** How old (or how far in the future) a signature timestamp may be. */
+  signatureToleranceSeconds: number;
+  /** Addresses or CIDR ranges; empty = any source. */
+  ipAllowList: readonly string[];
+  /** Read the source address from the last `X-Forwarded-For` hop (exactly one trusted proxy in front). */
+  trustProxy: boolean;
+}
+
+const WEBHOOK_REALM = 'Basic realm="ondato-webhooks"';
+
+/** `Basic base64(user:password)`; both parts compared in constant time, always both. */
+export function checkBasicCredentials(
+  header: string | undefined,
+  username: string,
+  password: string,
+): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return false;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator < 0) return false;
+  const userOk = constantTimeEqual(decoded.slice(0, separator), username);
+  const passwordOk = constantTimeEqual(decoded.slice(separator + 1), password);
+  return userOk && passwordOk;
+}
+
+export const SIGNATURE_HEADER = 'ondato-signature';
+
+/** `Ondato-Signature: t=<unix seconds>, s=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export function signWebhookBody(secret: string, rawBody: Buffer, timestampSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${timestampSeconds}.`).update(rawBody).digest('hex');
+  return `t=${timestampSeconds}, s=${mac}`;
+}
+
+export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'stale' | 'mismatch';
+
+export function checkWebhookSignature(
+  secret: string,
+  rawBody: Buffer,
+  header: string | undefined,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): SignatureCheck {
+  if (!header) return 'missing';
+  const match = /^\s*t=(\d{1,12})\s*,\s*s=([0-9a-fA-F]{64})\s*$/.exec(header);
+  if (!match) return 'malformed';
+  const timestamp = Number(match[1]);
+  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return 'stale';
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
+  return constantTimeEqual(expected, Buffer.from(match[2], 'hex')) ? 'valid' : 'mismatch';
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are the same sender. */
+function normalizeAddress(address: string): string {
+  const trimmed = address.trim();
+  return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4
+    ? trimmed.slice(7)
+    : trimmed;
+}
+
+/** Builds the allow-list once; entries are `1.2.3.4`, `2001:db8::1` or `10.0.0.0/8`. Throws on a bad entry. */
+export function buildAllowList(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0) throw new Error(`WEBHOOK_IP_ALLOWLIST: not an IP address: ${entry}`);
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
+}
+
+export function sourceAddress(req: Request, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    // The last hop is the one our own proxy appended; earlier ones are whatever the sender claimed.
+    const hops = (req.get('x-forwarded-for') ?? '')
+      .split(',')
+      .map((hop) => hop.trim())
+      .filter(Boolean);
+    if (hops.length > 0) return normalizeAddress(hops[hops.length - 1]);
+  }
+  const remote = req.socket.remoteAddress;
+  return remote ? normalizeAddress(remote) : undefined;
+}
+
+function isAllowed(list: BlockList, address: string | undefined): boolean {
+  const family = address ? isIP(address) : 0;
+  if (!address || family === 0) return false;
+  return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Authenticates an Ondato delivery. Needs the raw body (`express.raw`) for the signature, so it runs after
+ * the raw parser and before any JSON parsing. 403 for a refused source, 401 for bad credentials or signature.
+ */
+export function authenticateWebhook(settings: WebhookAuthSettings, nowSeconds: () => number): RequestHandler {
+  const allowList = buildAllowList(settings.ipAllowList);
+  return (req, _res, next) => {
+    if (allowList && !isAllowed(allowList, sourceAddress(req, settings.trustProxy))) {
+      next(new ApiError(403, 'forbidden', 'This source address may not deliver webhooks'));
+      return;
+    }
+    if (!checkBasicCredentials(req.get('authorization'), settings.username, settings.password)) {
+      next(
+        new ApiError(401, 'unauthorized', 'Invalid webhook credentials', undefined, {
+          'WWW-Authenticate': WEBHOOK_REALM,
+        }),
+      );
+      return;
+    }
+    if (settings.hmacSecret) {
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const check = checkWebhookSignature(
+        settings.hmacSecret,
+        rawBody,
+        req.get(SIGNATURE_HEADER),
+        nowSeconds(),
+        settings.signatureToleranceSeconds,
+      );
+      if (check !== 'valid') {
+        next(new ApiError(401, 'unauthorized', `Invalid webhook signature (${check})`));
+        return;
+      }
+    }
+    next();
+  };
+}

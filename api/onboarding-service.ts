@@ -1,0 +1,437 @@
+/**
+ * The onboarding operations of the API, over the Temporal client: start or join, read, review, cancel,
+ * retry. HTTP-free: results are plain values and refusals are `ApiError`s with stable codes, so the routes
+ * only translate.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  type WorkflowIdReusePolicy,
+} from '@temporalio/client';
+import {
+  cancelUpdate,
+  customerLinkUpdate,
+  getStateQuery,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+  submitReviewUpdate,
+  type CancelInput,
+  type CustomerLink,
+  type ReviewInput,
+} from '../workflows/messages';
+import type { onboardingWorkflow } from '../workflows/onboarding';
+import { CustomerIdKey, OutcomeKey } from '../workflows/search-attributes';
+import {
+  OUTCOMES,
+  STAGES,
+  type DecisionRecord,
+  type OnboardingInput,
+  type OnboardingState,
+} from '../workflows/types';
+import { ApiError } from './errors';
+import {
+  WORKFLOW_STATUSES,
+  type OnboardingLink,
+  type OnboardingStatus,
+  type RetryOnboardingRequest,
+} from './schemas';
+import {
+  describeRunFailure,
+  isTemporalUnavailable,
+  isWorkflowNotFound,
+  rethrowIfUnavailable,
+  temporalUnavailable,
+} from './temporal-errors';
+
+export interface OnboardingServiceOptions {
+  client: Client;
+  taskQueue: string;
+  /** How long a start waits for the customer URL before answering "accepted, not ready yet". */
+  startWaitMs: number;
+  /** Deadline of every other Temporal call (describe, query, update, result). */
+  callTimeoutMs: number;
+}
+
+export interface StartOutcome {
+  link: OnboardingLink;
+  /** false when the run exists but the customer URL was not ready within `startWaitMs`. */
+  ready: boolean;
+}
+
+/**
+ * Memo key holding a token unique to each start call. Update-with-start does not say whether it started the
+ * run or joined one; the run's memo does: it carries the token of the call that created it.
+ */
+const START_TOKEN_MEMO = 'apiStartToken';
+
+type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number];
+
+function statusName(description: WorkflowExecutionDescription): WorkflowStatusName {
+  const name = description.status.name as string;
+  return (WORKFLOW_STATUSES as readonly string[]).includes(name) ? (name as WorkflowStatusName) : 'UNKNOWN';
+}
+
+function memoString(description: WorkflowExecutionDescription, key: string): string | undefined {
+  const value = description.memo?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function asStage(value: string | undefined): OnboardingStatus['stage'] {
+  return (STAGES as readonly string[]).includes(value ?? '')
+    ? (value as OnboardingStatus['stage'])
+    : undefined;
+}
+
+function asOutcome(value: unknown): OnboardingStatus['outcome'] {
+  return typeof value === 'string' && (OUTCOMES as readonly string[]).includes(value)
+    ? (value as OnboardingStatus['outcome'])
+    : undefined;
+}
+
+/** Drops `undefined` so JSON answers and comparisons stay tidy. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export class OnboardingService {
+  constructor(private readonly options: OnboardingServiceOptions) {}
+
+  private get client(): Client {
+    return this.options.client;
+  }
+
+  private withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + ms, call);
+  }
+
+  /** The latest run of a workflow id, or undefined when there never was one. */
+  private async describeLatest(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+    try {
+      return await this.withDeadline(this.options.callTimeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).describe(),
+      );
+    } catch (error) {
+      if (isWorkflowNotFound(error)) return undefined;
+      rethrowIfUnavailable(error);
+    }
+  }
+
+  private async requireLatest(customerId: string): Promise<WorkflowExecutionDescription> {
+    const description = await this.describeLatest(onboardingWorkflowId(customerId));
+    if (!description) throw new ApiError(404, 'not_found', `No onboarding for customer ${customerId}`);
+    return description;
+  }
+
+  private async resultOf(workflowId: string, runId: string): Promise<DecisionRecord> {
+    return this.withDeadline(this.options.callTimeoutMs, () =>
+      this.client.workflow
+        .getHandle<typeof onboardingWorkflow>(workflowId, runId, { followRuns: false })
+        .result(),
+    );
+  }
+
+  // ---- start, join, retry ----
+
+  /** Starts the onboarding, or joins the running one; refuses to silently restart a completed one. */
+  async start(input: OnboardingInput): Promise<StartOutcome> {
+    return this.startOrJoin(input, 'ALLOW_DUPLICATE_FAILED_ONLY');
+  }
+
+  /** A fresh run after one that ended without approval; the registration is given again. */
+  async retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
+    const latest = await this.requireLatest(customerId);
+    const status = statusName(latest);
+    if (status === 'RUNNING') {
+      throw new ApiError(
+        409,
+        'onboarding_running',
+        'The onboarding is still running; cancel it first to retry',
+        {
+          workflowId: latest.workflowId,
+          runId: latest.runId,
+        },
+      );
+    }
+    if (status === 'COMPLETED') {
+      const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
+      if (record.outcome === 'approved') {
+        throw new ApiError(409, 'onboarding_approved', 'The customer is already approved', {
+          workflowId: latest.workflowId,
+          runId: latest.runId,
+          outcome: record.outcome,
+        });
+      }
+    }
+    return this.startOrJoin({ customerId, ...request }, 'ALLOW_DUPLICATE');
+  }
+
+  private async startOrJoin(
+    input: OnboardingInput,
+    reusePolicy: WorkflowIdReusePolicy,
+  ): Promise<StartOutcome> {
+    const workflowId = onboardingWorkflowId(input.customerId);
+    const startToken = randomUUID();
+    const startOperation = new WithStartWorkflowOperation<typeof onboardingWorkflow>(
+      ONBOARDING_WORKFLOW_TYPE,
+      {
+        workflowId,
+        taskQueue: this.options.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: reusePolicy,
+        typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
+        memo: { [START_TOKEN_MEMO]: startToken },
+      },
+    );
+
+    let started: { runId?: string; customerLink: CustomerLink };
+    try {
+      started = await this.withDeadline(this.options.startWaitMs, async () => {
+        const update = await this.client.workflow.startUpdateWithStart(customerLinkUpdate, {
+          startWorkflowOperation: startOperation,
+          waitForStage: 'ACCEPTED',
+        });
+        return { runId: update.workflowRunId, customerLink: await update.result() };
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        throw await this.completedConflict(input.customerId);
+      if (isTemporalUnavailable(error)) return this.pendingStart(workflowId, startToken);
+      throw error;
+    }
+
+    const { customerLink } = started;
+    const run = await this.withDeadline(this.options.callTimeoutMs, () =>
+      this.client.workflow.getHandle(workflowId, started.runId).describe(),
+    ).catch(rethrowIfUnavailable);
+    const runId = run.runId;
+    const created = memoString(run, START_TOKEN_MEMO) === startToken;
+    if (!customerLink.customerUrl && !customerLink.outcome) {
+      // The run ended before a URL existed: it failed (e.g. Ondato refused the verification).
+      throw await this.startFailure(workflowId, runId);
+    }
+    return {
+      ready: true,
+      link: compact({
+        workflowId,
+        runId,
+        created,
+        stage: customerLink.stage,
+        customerUrl: customerLink.customerUrl ?? null,
+        idvId: customerLink.idvId ?? null,
+        outcome: customerLink.outcome,
+      }),
+    };
+  }
+
+  /** The URL did not come in time (no worker, Ondato slow): answer 202 if the run exists, 503 if not. */
+  private async pendingStart(workflowId: string, startToken: string): Promise<StartOutcome> {
+    let description: WorkflowExecutionDescription | undefined;
+    try {
+      description = await this.withDeadline(this.options.callTimeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).describe(),
+      );
+    } catch {
+      throw temporalUnavailable();
+    }
+    if (statusName(description) !== 'RUNNING') throw temporalUnavailable();
+    return {
+      ready: false,
+      link: {
+        workflowId,
+        runId: description.runId,
+        created: memoString(description, START_TOKEN_MEMO) === startToken,
+        stage: asStage(memoString(description, 'stage')) ?? 'creating_verification',
+        customerUrl: memoString(description, 'customerUrl') ?? null,
+        idvId: memoString(description, 'idvId') ?? null,
+      },
+    };
+  }
+
+  private async completedConflict(customerId: string): Promise<ApiError> {
+    const latest = await this.requireLatest(customerId);
+    const record = await this.resultOf(latest.workflowId, latest.runId).catch((error: unknown) => {
+      if (isTemporalUnavailable(error)) throw temporalUnavailable();
+      return undefined;
+    });
+    return new ApiError(
+      409,
+      'onboarding_completed',
+      'The onboarding of this customer has completed; POST to the retry link to start a new one',
+      compact({
+        workflowId: latest.workflowId,
+        runId: latest.runId,
+        outcome: record?.outcome,
+        retry: `/v1/onboardings/${encodeURIComponent(customerId)}/retry`,
+      }),
+    );
+  }
+
+  private async startFailure(workflowId: string, runId: string): Promise<ApiError> {
+    try {
+      await this.resultOf(workflowId, runId);
+    } catch (error) {
+      if (isTemporalUnavailable(error)) return temporalUnavailable();
+      const failure = describeRunFailure(error);
+      if (failure.ondato) {
+        return new ApiError(502, 'ondato_rejected', 'Ondato refused to create the verification', {
+          workflowId,
+          runId,
+          ...failure.ondato,
+        });
+      }
+      return new ApiError(502, 'onboarding_failed', 'The onboarding failed before a customer URL existed', {
+        workflowId,
+        runId,
+        failure: { type: failure.type, message: failure.message },
+      });
+    }
+    return new ApiError(502, 'onboarding_failed', 'The onboarding ended before a customer URL existed', {
+      workflowId,
+      runId,
+    });
+  }
+
+  // ---- read ----
+
+  async status(customerId: string): Promise<OnboardingStatus> {
+    const latest = await this.requireLatest(customerId);
+    const status = statusName(latest);
+    const base = { customerId, workflowId: latest.workflowId, runId: latest.runId, status };
+    const fromSummary = (): OnboardingStatus =>
+      compact({
+        ...base,
+        stage: asStage(memoString(latest, 'stage')),
+        outcome: asOutcome(latest.typedSearchAttributes.get(OutcomeKey)),
+        idvId: memoString(latest, 'idvId'),
+        customerUrl: memoString(latest, 'customerUrl'),
+        reasons: [],
+        documents: [],
+        timestamps: {},
+      });
+
+    if (status === 'RUNNING' || status === 'COMPLETED') {
+      try {
+        const state = await this.withDeadline(this.options.callTimeoutMs, () =>
+          this.client.workflow.getHandle(latest.workflowId, latest.runId).query(getStateQuery),
+        );
+        return fromState(base, state);
+      } catch (error) {
+        if (isWorkflowNotFound(error))
+          throw new ApiError(404, 'not_found', `No onboarding for customer ${customerId}`);
+        // No worker answered the query: a completed run still has its decision record in history.
+        if (status === 'COMPLETED') {
+          const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
+          return compact({ ...fromSummary(), ...fromRecord(record), partial: true });
+        }
+        return { ...fromSummary(), partial: true };
+      }
+    }
+
+    try {
+      await this.resultOf(latest.workflowId, latest.runId);
+      return fromSummary();
+    } catch (error) {
+      if (isTemporalUnavailable(error)) throw temporalUnavailable();
+      const failure = describeRunFailure(error);
+      return { ...fromSummary(), failure: compact({ type: failure.type, message: failure.message }) };
+    }
+  }
+
+  // ---- ops messages ----
+
+  async review(customerId: string, review: ReviewInput): Promise<OnboardingStatus> {
+    return this.sendUpdate(customerId, 'no_review_pending', (handle) =>
+      handle.executeUpdate(submitReviewUpdate, { args: [review] }),
+    );
+  }
+
+  async cancel(customerId: string, request: CancelInput): Promise<OnboardingStatus> {
+    return this.sendUpdate(customerId, 'already_decided', (handle) =>
+      handle.executeUpdate(cancelUpdate, { args: [request] }),
+    );
+  }
+
+  /** Sends an update to the running run; the workflow's validator refusal and a closed run both mean `refusal`. */
+  private async sendUpdate(
+    customerId: string,
+    refusal: 'no_review_pending' | 'already_decided',
+    send: (handle: WorkflowHandle) => Promise<OnboardingState>,
+  ): Promise<OnboardingStatus> {
+    const workflowId = onboardingWorkflowId(customerId);
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      const state = await this.withDeadline(this.options.callTimeoutMs, () => send(handle));
+      const latest = await this.describeLatest(workflowId);
+      return fromState(
+        {
+          customerId,
+          workflowId,
+          runId: latest?.runId ?? '',
+          status: latest ? statusName(latest) : 'UNKNOWN',
+        },
+        state,
+      );
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (error instanceof WorkflowUpdateFailedError) {
+        // The validator's message names the stage only (see workflows/onboarding.ts).
+        throw new ApiError(409, refusal, error.cause?.message ?? 'The onboarding refused the request');
+      }
+      if (isWorkflowNotFound(error)) {
+        const latest = await this.requireLatest(customerId);
+        throw new ApiError(
+          409,
+          refusal,
+          `The onboarding is no longer running (status ${statusName(latest)})`,
+          {
+            workflowId,
+            runId: latest.runId,
+          },
+        );
+      }
+      rethrowIfUnavailable(error);
+    }
+  }
+}
+
+type StatusBase = Pick<OnboardingStatus, 'customerId' | 'workflowId' | 'runId' | 'status'>;
+
+function fromState(base: StatusBase, state: OnboardingState): OnboardingStatus {
+  return compact({
+    ...base,
+    stage: state.stage,
+    outcome: state.outcome,
+    reasons: state.reasons,
+    policyVersion: state.policyVersion,
+    idvId: state.idvId,
+    idvStatus: state.idvStatus,
+    customerUrl: state.customerUrl,
+    kycId: state.kycId,
+    kycStatus: state.kycStatus,
+    documents: state.documents,
+    review: state.review,
+    timestamps: compact({ ...state.timestamps }) as Record<string, string>,
+    webhooksReceived: state.webhooksReceived,
+    lastError: state.lastError,
+  });
+}
+
+function fromRecord(record: DecisionRecord): Partial<OnboardingStatus> {
+  return compact({
+    stage: 'completed' as const,
+    outcome: record.outcome,
+    reasons: record.reasons,
+    policyVersion: record.policyVersion,
+    idvId: record.idvId,
+    kycId: record.kycId,
+    documents: record.documents,
+    review: record.review,
+    timestamps: compact({ ...record.timestamps }) as Record<string, string>,
+  });
+}

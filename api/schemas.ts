@@ -1,0 +1,342 @@
+/**
+ * Every request and response body of the API, as zod schemas. The routes validate with them and the OpenAPI
+ * document is generated from them (see ./openapi.ts), so the documentation cannot drift from the checks.
+ */
+import { z } from 'zod';
+import { CUSTOMER_ID_PATTERN } from '../workflows/messages';
+import { OUTCOMES, STAGES, type OnboardingInput, type OnboardingTimeouts } from '../workflows/types';
+import { COUNTRY_CODES } from './country-codes';
+import { ERROR_CODES } from './errors';
+
+export interface SchemaDoc {
+  /** The component name in the OpenAPI document. */
+  id: string;
+  description?: string;
+  examples?: unknown[];
+}
+/** The schemas that become named OpenAPI components (by id); descriptions and examples live in `.meta()`. */
+export const apiSchemas = z.registry<{ id: string }>();
+
+function component<S extends z.ZodType>(schema: S, { id, ...meta }: SchemaDoc): S {
+  const documented = meta.description || meta.examples ? schema.meta(meta) : schema;
+  apiSchemas.add(documented as z.ZodType, { id });
+  return documented;
+}
+
+const SECOND = 1000;
+const DAY = 24 * 60 * 60 * SECOND;
+
+export const customerIdSchema = z
+  .string()
+  .regex(CUSTOMER_ID_PATTERN, 'letters, digits and . _ : - (up to 100, starting with a letter or digit)')
+  .describe("The product backend's customer id; the onboarding workflow id is `onboarding-<customerId>`.");
+
+const name = z.string().trim().min(1).max(100);
+
+const dateOfBirth = z.iso
+  .date('a real date as YYYY-MM-DD')
+  .refine((value) => value >= '1900-01-01', 'must be 1900-01-01 or later')
+  .refine((value) => value <= new Date().toISOString().slice(0, 10), 'must not be in the future');
+
+/**
+ * Ondato wants a JSON number of digits without `+`. A string is accepted too, because that is how most systems
+ * store phone numbers: digits with an optional leading `+`. A leading zero is refused (it would be lost in the
+ * number, and E.164 numbers never start with one); 4–15 digits as in E.164.
+ */
+const PHONE_DIGITS = /^[1-9]\d{3,14}$/;
+const phoneNumber = z
+  .union([
+    z
+      .number()
+      .int()
+      .positive()
+      .refine((value) => PHONE_DIGITS.test(String(value)), '4–15 digits, no leading zero'),
+    z
+      .string()
+      .regex(/^\+?[1-9]\d{3,14}$/, 'digits with an optional leading +: 4–15 digits, no leading zero')
+      .transform((value) => Number(value.replace(/^\+/, ''))),
+  ])
+  .describe(
+    'Digits only, country code first, e.g. 370624515141 (a string like "+370624515141" is converted).',
+  );
+
+const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'two upper-case letters')
+  .refine((value) => COUNTRY_CODES.has(value), 'an ISO 3166-1 alpha-2 code in upper case, e.g. LT')
+  .describe('ISO 3166-1 alpha-2, upper case');
+
+export const registrationSchema = component(
+  z.strictObject({
+    firstName: name.optional(),
+    middleName: name.optional(),
+    lastName: name.optional(),
+    dateOfBirth: dateOfBirth.optional(),
+    email: z.email().max(254).optional(),
+    personalCode: z.string().trim().min(1).max(50).optional(),
+    phoneNumber: phoneNumber.optional(),
+    countryCode: countryCode.optional(),
+  }),
+  {
+    id: 'Registration',
+    description:
+      'What the product backend already knows about the customer; Ondato pre-fills and cross-checks it.',
+    examples: [
+      {
+        firstName: 'Ona',
+        lastName: 'Onaitė',
+        dateOfBirth: '1990-04-01',
+        email: 'ona@example.com',
+        phoneNumber: 370624515141,
+        countryCode: 'LT',
+      },
+    ],
+  },
+);
+
+const duration = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const timeoutsSchema = component(
+  z.strictObject({
+    customerDeadlineMs: duration(SECOND, 90 * DAY)
+      .optional()
+      .describe('How long the customer has to finish'),
+    ondatoReviewDeadlineMs: duration(SECOND, 30 * DAY)
+      .optional()
+      .describe('How long Ondato may keep a result Awaiting'),
+    manualReviewEscalationMs: duration(SECOND, 30 * DAY)
+      .optional()
+      .describe('When an open manual review escalates'),
+    pollIntervalMs: duration(SECOND, DAY)
+      .optional()
+      .describe('How often Ondato is polled in case a webhook is lost'),
+    downloadHeartbeatTimeoutMs: duration(SECOND, 10 * 60 * SECOND)
+      .optional()
+      .describe('A document download silent for this long is retried'),
+  }),
+  {
+    id: 'Timeouts',
+    description:
+      'Optional per-run durations in milliseconds; the service defaults (days) apply to what is left out.',
+  },
+);
+
+const onboardingOptions = {
+  registration: registrationSchema,
+  setupId: z.uuid().optional().describe('Ondato IDV setup; the service default when absent'),
+  callbackUrl: z
+    .url({ protocol: /^https?$/, error: 'an http(s) URL' })
+    .max(2000)
+    .optional()
+    .describe('Where the outcome is posted (signed); the service default when absent'),
+  timeouts: timeoutsSchema.optional(),
+};
+
+export const startOnboardingRequestSchema = component(
+  z.strictObject({ customerId: customerIdSchema, ...onboardingOptions }),
+  {
+    id: 'StartOnboardingRequest',
+    examples: [
+      { customerId: 'c-42', registration: { firstName: 'Ona', lastName: 'Onaitė', countryCode: 'LT' } },
+    ],
+  },
+);
+
+/** A retry carries the registration again: the API never reads personal data back out of workflow history. */
+export const retryOnboardingRequestSchema = component(z.strictObject(onboardingOptions), {
+  id: 'RetryOnboardingRequest',
+  examples: [{ registration: { firstName: 'Ona', lastName: 'Onaitė', countryCode: 'LT' } }],
+});
+
+export const reviewRequestSchema = component(
+  z.strictObject({
+    reviewerId: z.string().trim().min(1).max(200).describe('Who decided: an ops user id, never a name'),
+    decision: z.enum(['approved', 'rejected']),
+    note: z.string().max(2000).optional(),
+  }),
+  { id: 'ReviewRequest', examples: [{ reviewerId: 'ops-7', decision: 'approved' }] },
+);
+
+export const cancelRequestSchema = component(
+  z.strictObject({
+    requestedBy: z.string().trim().min(1).max(200),
+    reason: z.string().max(500).optional(),
+  }),
+  { id: 'CancelRequest', examples: [{ requestedBy: 'backend', reason: 'customer_closed_account' }] },
+);
+
+export type StartOnboardingRequest = z.output<typeof startOnboardingRequestSchema>;
+export type RetryOnboardingRequest = z.output<typeof retryOnboardingRequestSchema>;
+
+/** Fails to compile when the validated body stops fitting the workflow input (e.g. a renamed timeout). */
+type Assignable<T extends U, U> = T;
+export type _StartFitsWorkflowInput = Assignable<StartOnboardingRequest, OnboardingInput>;
+export type _TimeoutsFitWorkflow = Assignable<
+  NonNullable<StartOnboardingRequest['timeouts']>,
+  Partial<OnboardingTimeouts>
+>;
+
+// ---- responses ----
+
+const stage = z.enum(STAGES);
+const outcome = z.enum(OUTCOMES);
+
+export const onboardingLinkSchema = component(
+  z.object({
+    workflowId: z.string(),
+    runId: z.string(),
+    created: z
+      .boolean()
+      .describe('true when this call started the run (201), false when it joined a running one (200)'),
+    stage,
+    customerUrl: z
+      .string()
+      .nullable()
+      .describe('The Ondato page the customer opens; null while not ready yet (202)'),
+    idvId: z.string().nullable(),
+    outcome: outcome.optional(),
+  }),
+  {
+    id: 'OnboardingLink',
+    examples: [
+      {
+        workflowId: 'onboarding-c-42',
+        runId: '0195d7a0-8c4b-7d5e-9b1c-3f2a1e4d5c6b',
+        created: true,
+        stage: 'awaiting_customer',
+        customerUrl: 'https://idv.ondato.com/?id=5a1f0c1e-7d7b-4bb0-9d0a-2b6f3c1e9a11',
+        idvId: '5a1f0c1e-7d7b-4bb0-9d0a-2b6f3c1e9a11',
+      },
+    ],
+  },
+);
+export type OnboardingLink = z.output<typeof onboardingLinkSchema>;
+
+export const WORKFLOW_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CONTINUED_AS_NEW',
+  'UNKNOWN',
+] as const;
+
+const storedDocument = z.object({
+  key: z.string(),
+  sha256: z.string(),
+  bytes: z.number(),
+  contentType: z.string(),
+  fileId: z.string(),
+  part: z.string().optional(),
+  fileType: z.string().optional(),
+});
+
+export const onboardingStatusSchema = component(
+  z.object({
+    customerId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    status: z.enum(WORKFLOW_STATUSES).describe('The Temporal run status'),
+    stage: stage.optional(),
+    outcome: outcome.optional(),
+    reasons: z.array(z.string()),
+    policyVersion: z.string().optional(),
+    idvId: z.string().optional(),
+    idvStatus: z.string().optional(),
+    customerUrl: z.string().optional(),
+    kycId: z.string().optional(),
+    kycStatus: z.string().optional(),
+    documents: z.array(storedDocument),
+    review: z
+      .object({
+        reviewerId: z.string(),
+        decision: z.enum(['approved', 'rejected']),
+        note: z.string().optional(),
+        decidedAt: z.string(),
+      })
+      .optional(),
+    timestamps: z.record(z.string(), z.string()),
+    webhooksReceived: z.number().optional(),
+    lastError: z.string().optional(),
+    failure: z
+      .object({ type: z.string().optional(), message: z.string() })
+      .optional()
+      .describe('Why the run failed (status FAILED, TERMINATED, TIMED_OUT, CANCELLED)'),
+    partial: z
+      .boolean()
+      .optional()
+      .describe(
+        'true when the live state could not be read (no worker answered) and this comes from the run summary',
+      ),
+  }),
+  {
+    id: 'OnboardingStatus',
+    examples: [
+      {
+        customerId: 'c-42',
+        workflowId: 'onboarding-c-42',
+        runId: '0195d7a0-8c4b-7d5e-9b1c-3f2a1e4d5c6b',
+        status: 'COMPLETED',
+        stage: 'completed',
+        outcome: 'approved',
+        reasons: ['ondato_approved'],
+        policyVersion: '2026-11-26.1',
+        idvId: '5a1f0c1e-7d7b-4bb0-9d0a-2b6f3c1e9a11',
+        kycId: '9c0d5d52-1a4e-4b0e-8f8e-5c7c0c2b1d3a',
+        documents: [],
+        timestamps: { startedAt: '2026-11-26T10:00:00.000Z', completedAt: '2026-11-26T10:09:00.000Z' },
+        webhooksReceived: 3,
+      },
+    ],
+  },
+);
+export type OnboardingStatus = z.output<typeof onboardingStatusSchema>;
+
+export const webhookAckSchema = component(
+  z.object({
+    status: z.enum(['relayed', 'ignored', 'no_run', 'unroutable']),
+    workflowId: z.string().optional(),
+  }),
+  {
+    id: 'WebhookAck',
+    description:
+      'relayed: signalled to the run; ignored: a type the service does not act on; no_run: no open run (stray or late); unroutable: no id to route by',
+    examples: [{ status: 'relayed', workflowId: 'onboarding-c-42' }],
+  },
+);
+export type WebhookAck = z.output<typeof webhookAckSchema>;
+
+export const errorResponseSchema = component(
+  z.object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      details: z
+        .unknown()
+        .optional()
+        .describe('validation_failed: [{ path, message }]; others: safe context'),
+    }),
+  }),
+  {
+    id: 'Error',
+    examples: [
+      {
+        error: {
+          code: 'validation_failed',
+          message: 'The request body is invalid',
+          details: [{ path: 'registration.email', message: 'Invalid email address' }],
+        },
+      },
+    ],
+  },
+);
+
+export const healthSchema = component(
+  z.object({
+    status: z.enum(['ok', 'unavailable']),
+    temporal: z.enum(['reachable', 'unreachable']).optional(),
+  }),
+  { id: 'Health', examples: [{ status: 'ok', temporal: 'reachable' }] },
+);

@@ -1,0 +1,142 @@
+/**
+ * Reads Temporal client errors: is Temporal unreachable (answer 503, the caller retries), is the run missing,
+ * and why did a run fail (for the client, without personal data).
+ */
+import {
+  ApplicationFailure,
+  isGrpcServiceError,
+  TemporalFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { FailureType } from '../activities/failure-types';
+import { ApiError } from './errors';
+
+/** gRPC status codes (stable numbers of the gRPC spec; @grpc/grpc-js is not a direct dependency). */
+const GrpcStatus = {
+  CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNAVAILABLE: 14,
+} as const;
+
+/** Codes that mean "the service did not answer in time or at all", not "the service said no". */
+const UNAVAILABLE_CODES = new Set<number>([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && current !== null && chain.length < 10;) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+export function isTemporalUnavailable(error: unknown): boolean {
+  return causes(error).some(
+    (cause) =>
+      cause instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+      (isGrpcServiceError(cause) && UNAVAILABLE_CODES.has(cause.code)) ||
+      // Before a first connection exists the client throws plain errors with a gRPC-like code.
+      (typeof (cause as { code?: unknown }).code === 'number' &&
+        UNAVAILABLE_CODES.has((cause as { code: number }).code)) ||
+      (cause instanceof Error &&
+        /connect(ion)? (refused|failed|timed out)|ECONNREFUSED|No connection established/i.test(
+          cause.message,
+        )),
+  );
+}
+
+export function isWorkflowNotFound(error: unknown): boolean {
+  return (
+    error instanceof WorkflowNotFoundError ||
+    causes(error).some((cause) => isGrpcServiceError(cause) && cause.code === GrpcStatus.NOT_FOUND)
+  );
+}
+
+export function temporalUnavailable(): ApiError {
+  return new ApiError(
+    503,
+    'temporal_unavailable',
+    'The workflow service is unavailable; retry later',
+    undefined,
+    {
+      'Retry-After': '5',
+    },
+  );
+}
+
+/** Rethrows as a 503 when Temporal is unreachable; otherwise passes the error on unchanged. */
+export function rethrowIfUnavailable(error: unknown): never {
+  throw isTemporalUnavailable(error) ? temporalUnavailable() : error;
+}
+
+/** The innermost ApplicationFailure in a failure chain: the activity's own classification. */
+export function rootApplicationFailure(error: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (const cause of causes(error)) if (cause instanceof ApplicationFailure) found = cause;
+  return found;
+}
+
+/** Ondato's answer to a refused request, as the activity recorded it: reasons and field names, never values. */
+export interface OndatoRejection {
+  status?: number;
+  reason?: string;
+  fields?: Record<string, string[]>;
+}
+
+function ondatoRejection(failure: ApplicationFailure): OndatoRejection {
+  const detail = (failure.details?.[0] ?? {}) as {
+    status?: unknown;
+    reason?: unknown;
+    params?: Record<string, Array<{ reason?: unknown }>> | null;
+  };
+  const fields =
+    detail.params && typeof detail.params === 'object'
+      ? Object.fromEntries(
+          Object.entries(detail.params).map(([field, problems]) => [
+            field,
+            (Array.isArray(problems) ? problems : []).map((problem) => String(problem?.reason ?? 'invalid')),
+          ]),
+        )
+      : undefined;
+  return {
+    status: typeof detail.status === 'number' ? detail.status : undefined,
+    reason: typeof detail.reason === 'string' ? detail.reason : undefined,
+    ...(fields ? { fields } : {}),
+  };
+}
+
+export interface RunFailure {
+  type?: string;
+  message: string;
+  ondato?: OndatoRejection;
+}
+
+/**
+ * Why a closed run did not complete. Ondato refusals are summarised from their structured details (Ondato's
+ * own message can echo submitted values); other messages come from our code and carry ids only.
+ */
+export function describeRunFailure(error: unknown): RunFailure {
+  const application = rootApplicationFailure(error);
+  if (application?.type === FailureType.OndatoRequestRejected) {
+    return {
+      type: application.type,
+      message: 'Ondato refused the request',
+      ondato: ondatoRejection(application),
+    };
+  }
+  if (application) return { type: application.type ?? undefined, message: application.message };
+  const temporal = causes(error).find(
+    (cause) => cause instanceof TemporalFailure && !(cause instanceof WorkflowFailedError),
+  );
+  if (temporal instanceof Error) return { type: temporal.name, message: temporal.message };
+  return { message: error instanceof Error ? error.message : 'the run did not complete' };
+}

@@ -1,0 +1,125 @@
+/**
+ * Relays a validated Ondato webhook to its onboarding run as a signal carrying ids only.
+ *
+ * The common path needs no lookup: Ondato echoes our `externalReferenceId` (the customer id), which names the
+ * workflow. Deliveries without it are routed by the IDV id through visibility (`OndatoIdvId`); visibility lags
+ * the workflow's upsert a little, so a recent event with no visible run is refused (503) for Ondato to redeliver,
+ * while an old one is a stray and acknowledged.
+ */
+import type { Client } from '@temporalio/client';
+import type { WebhookEnvelope } from '../ondato/schemas';
+import { routeWebhook } from '../ondato/webhook-signal';
+import {
+  CUSTOMER_ID_PATTERN,
+  onboardingWorkflowId,
+  ondatoWebhookSignal,
+  type OndatoWebhookSignal,
+} from '../workflows/messages';
+import { ApiError } from './errors';
+import type { WebhookAck } from './schemas';
+import { isWorkflowNotFound, rethrowIfUnavailable } from './temporal-errors';
+
+export interface WebhookRelayOptions {
+  client: Client;
+  /** Deadline of each Temporal call; past it the delivery is refused with 503 so Ondato retries. */
+  callTimeoutMs: number;
+  /** How long after its creation an event may still precede its run in visibility. */
+  visibilityGraceMs: number;
+  now: () => Date;
+}
+
+/** What the relay did, for the response, the log line and the metrics. Ids only. */
+export type RelayResult = WebhookAck & {
+  type: string;
+  deliveryId: string;
+  route?: 'reference' | 'idv_lookup';
+};
+
+/** IDV ids go into a visibility query: allow only what Ondato's ids look like. */
+const SAFE_IDV_ID = /^[A-Za-z0-9-]{1,100}$/;
+
+export class WebhookRelay {
+  constructor(private readonly options: WebhookRelayOptions) {}
+
+  async relay(envelope: WebhookEnvelope): Promise<RelayResult> {
+    const routing = routeWebhook(envelope);
+    if (routing.kind === 'ignored') return { deliveryId: envelope.id, type: routing.type, status: 'ignored' };
+    const { signal } = routing;
+    const result = { deliveryId: envelope.id, type: signal.type };
+
+    if (routing.customerId && CUSTOMER_ID_PATTERN.test(routing.customerId)) {
+      const workflowId = onboardingWorkflowId(routing.customerId);
+      const delivered = await this.signal(workflowId, undefined, signal);
+      return { ...result, route: 'reference', workflowId, status: delivered ? 'relayed' : 'no_run' };
+    }
+
+    if (!routing.idvId || !SAFE_IDV_ID.test(routing.idvId)) return { ...result, status: 'unroutable' };
+    const run = await this.findRunByIdv(routing.idvId);
+    if (!run) {
+      if (this.isRecent(envelope.createdUtc)) {
+        throw new ApiError(
+          503,
+          'run_not_visible_yet',
+          'No run is visible for this verification yet; redeliver later',
+          undefined,
+          {
+            'Retry-After': '10',
+          },
+        );
+      }
+      return { ...result, route: 'idv_lookup', status: 'no_run' };
+    }
+    const delivered = await this.signal(run.workflowId, run.runId, signal);
+    return {
+      ...result,
+      route: 'idv_lookup',
+      workflowId: run.workflowId,
+      status: delivered ? 'relayed' : 'no_run',
+    };
+  }
+
+  /** True once Temporal accepted the signal; false when the run does not exist or is closed. */
+  private async signal(
+    workflowId: string,
+    runId: string | undefined,
+    signal: OndatoWebhookSignal,
+  ): Promise<boolean> {
+    try {
+      await this.options.client.withDeadline(Date.now() + this.options.callTimeoutMs, () =>
+        this.options.client.workflow.getHandle(workflowId, runId).signal(ondatoWebhookSignal, signal),
+      );
+      return true;
+    } catch (error) {
+      if (isWorkflowNotFound(error)) return false;
+      rethrowIfUnavailable(error);
+    }
+  }
+
+  /** The newest run that recorded this IDV id; running runs first (a closed one cannot take the signal). */
+  private async findRunByIdv(idvId: string): Promise<{ workflowId: string; runId: string } | undefined> {
+    try {
+      return await this.options.client.withDeadline(Date.now() + this.options.callTimeoutMs, async () => {
+        let closed: { workflowId: string; runId: string } | undefined;
+        for await (const run of this.options.client.workflow.list({
+          query: `OndatoIdvId = '${idvId}'`,
+          pageSize: 10,
+        })) {
+          if (run.status.name === 'RUNNING') return { workflowId: run.workflowId, runId: run.runId };
+          closed ??= { workflowId: run.workflowId, runId: run.runId };
+        }
+        return closed;
+      });
+    } catch (error) {
+      rethrowIfUnavailable(error);
+    }
+  }
+
+  private isRecent(createdUtc: string): boolean {
+    // Ondato's `...Utc` fields may come without a zone designator; they are UTC all the same.
+    const zoned = /(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(createdUtc) ? createdUtc : `${createdUtc}Z`;
+    const created = Date.parse(zoned);
+    // An unreadable timestamp is treated as old: the workflow's polling still catches what the event announced.
+    if (Number.isNaN(created)) return false;
+    return this.options.now().getTime() - created < this.options.visibilityGraceMs;
+  }
+}
