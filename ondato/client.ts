@@ -67,7 +67,10 @@ export class OndatoClient implements OndatoApi {
     });
   }
 
-  async createIdentityVerification(request: CreateIdvRequest, options?: CallOptions): Promise<{ id: string }> {
+  async createIdentityVerification(
+    request: CreateIdvRequest,
+    options?: CallOptions,
+  ): Promise<{ id: string }> {
     const operation = 'createIdentityVerification';
     const url = joinUrl(this.hosts.idvApiUrl, '/v1/identity-verifications');
     const created = await this.callJson(operation, url, createIdvResponseSchema, options, {

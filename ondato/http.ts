@@ -144,14 +144,17 @@ export async function errorFromResponse(
   const body = parseErrorBody(text);
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   const summary = [body.reason, body.message].filter(Boolean).join(': ').slice(0, MAX_ERROR_TEXT);
-  return new OndatoError(`Ondato ${operation} failed with HTTP ${response.status}${summary ? ` (${summary})` : ''}`, {
-    kind: 'http',
-    operation,
-    status: response.status,
-    reason: body.reason,
-    params: body.params,
-    retryAfterMs,
-  });
+  return new OndatoError(
+    `Ondato ${operation} failed with HTTP ${response.status}${summary ? ` (${summary})` : ''}`,
+    {
+      kind: 'http',
+      operation,
+      status: response.status,
+      reason: body.reason,
+      params: body.params,
+      retryAfterMs,
+    },
+  );
 }
 
 interface ParsedErrorBody {
@@ -170,7 +173,7 @@ function parseErrorBody(text: string): ParsedErrorBody {
   if (typeof json !== 'object' || json === null) return {};
   // Field by field, so one odd field (say, params in another shape) does not hide the reason.
   const body = json as Record<string, unknown>;
-    const params = ondatoErrorBodySchema.shape.params.safeParse(body.params);
+  const params = ondatoErrorBodySchema.shape.params.safeParse(body.params);
   return {
     reason: stringOrUndefined(body.reason) ?? stringOrUndefined(body.error),
     message: stringOrUndefined(body.message) ?? stringOrUndefined(body.error_description),

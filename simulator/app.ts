@@ -58,7 +58,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const faults = new FaultInjector(logEvent);
   const counter = new RequestCounter();
   const webhooks = new WebhookDispatcher(options.webhook, store.applicationId, logEvent);
-  const flow = new VerificationFlow(store, webhooks, logEvent, options.documentBytes ?? DEFAULT_DOCUMENT_BYTES);
+  const flow = new VerificationFlow(
+    store,
+    webhooks,
+    logEvent,
+    options.documentBytes ?? DEFAULT_DOCUMENT_BYTES,
+  );
   const controls = new SimulatorControls(store, flow, faults, tokens, webhooks, counter);
 
   const app = express();
@@ -87,7 +92,12 @@ function accessLog(logEvent: Logger): RequestHandler {
   return (req, res, next) => {
     const startedAt = Date.now();
     res.on('finish', () =>
-      logEvent('http', { method: req.method, path: req.path, status: res.statusCode, durationMs: Date.now() - startedAt }),
+      logEvent('http', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        durationMs: Date.now() - startedAt,
+      }),
     );
     next();
   };

@@ -46,7 +46,9 @@ export function controlRoutes(controls: SimulatorControls): Router {
       typeof req.query.externalReferenceId === 'string' ? req.query.externalReferenceId : undefined;
     res.json(controls.verifications({ externalReferenceId }));
   });
-  router.get('/identity-verifications/:id', (req, res) => respond(res, () => controls.verification(pathParam(req.params.id))));
+  router.get('/identity-verifications/:id', (req, res) =>
+    respond(res, () => controls.verification(pathParam(req.params.id))),
+  );
   router.patch(
     '/identity-verifications/:id',
     handle(patchIdvRequestSchema, (body, id) => controls.patchVerification(id, body)),

@@ -45,7 +45,11 @@ export const ruleSchema = z.strictObject({ name: z.string().min(1), status: z.st
 export type KycRule = z.infer<typeof ruleSchema>;
 
 /** Up to 2 GiB per file: enough for any test, small enough to stay a safe integer everywhere. */
-const documentBytesSchema = z.number().int().nonnegative().max(2 ** 31);
+const documentBytesSchema = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 31);
 
 export const completeRequestSchema = z.strictObject({
   outcome: z.enum(OUTCOMES),

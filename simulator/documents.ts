@@ -120,7 +120,10 @@ function file(part: string, fileType: string, imageKind: SimFile['imageKind'], c
 
 function defaultRules(statusReason: string | null): KycRule[] {
   return [
-    { name: 'SelfieAndDocumentFacesMatch', status: statusReason === 'FacesDoesNotMatch' ? 'Fail' : 'Success' },
+    {
+      name: 'SelfieAndDocumentFacesMatch',
+      status: statusReason === 'FacesDoesNotMatch' ? 'Fail' : 'Success',
+    },
     { name: 'DocumentIsNotExpired', status: statusReason === 'DocumentIsExpired' ? 'Fail' : 'Success' },
   ];
 }

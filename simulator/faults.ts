@@ -43,7 +43,8 @@ export class FaultInjector {
   take(route: FaultRoute): FaultRule | undefined {
     const rule = this.rules.find(
       (candidate) =>
-        (candidate.route === route || candidate.route === '*') && (candidate.remaining === null || candidate.remaining > 0),
+        (candidate.route === route || candidate.route === '*') &&
+        (candidate.remaining === null || candidate.remaining > 0),
     );
     if (!rule) return undefined;
     rule.hits += 1;
@@ -84,6 +85,7 @@ export class FaultInjector {
           this.timers.delete(timer);
           if (!req.socket.destroyed) next();
         }, rule.latencyMs ?? DEFAULT_LATENCY_MS);
+        timer.unref();
         this.timers.add(timer);
         return;
       }
@@ -101,7 +103,12 @@ export class FaultInjector {
  * Bodies that look right at a glance but break the schema, each at a field worth naming in the error:
  * the client must report `access_token`, `id`, `step.kycIdentification.id`, `document.files.0.fileId`.
  */
-function sendMalformed(route: FaultRoute, variant: 'missing_field' | 'invalid_json', req: Request, res: Response): void {
+function sendMalformed(
+  route: FaultRoute,
+  variant: 'missing_field' | 'invalid_json',
+  req: Request,
+  res: Response,
+): void {
   const id = typeof req.params.id === 'string' ? req.params.id : 'unknown';
   if (route === 'downloadFile') {
     // A file cut off before its declared length: headers arrive, then the connection ends.

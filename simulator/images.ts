@@ -121,7 +121,14 @@ function drawPicture(seed: string, kind: ImageKind): BlockPicture {
   };
   type Box = readonly [number, number, number, number];
   const everywhere: Box = [0, 0, WIDTH_BLOCKS, HEIGHT_BLOCKS];
-  const ellipse = (cx: number, cy: number, rx: number, ry: number, colour: Rgb, [x0, y0, x1, y1] = everywhere): void => {
+  const ellipse = (
+    cx: number,
+    cy: number,
+    rx: number,
+    ry: number,
+    colour: Rgb,
+    [x0, y0, x1, y1] = everywhere,
+  ): void => {
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
         const dx = (x + 0.5 - cx) / rx;
@@ -172,7 +179,17 @@ function hsl(hueDegrees: number, saturation: number, lightness: number): Rgb {
   const chroma = (1 - Math.abs(2 * lightness - 1)) * saturation;
   const x = chroma * (1 - Math.abs((h % 2) - 1));
   const [r, g, b] =
-    h < 1 ? [chroma, x, 0] : h < 2 ? [x, chroma, 0] : h < 3 ? [0, chroma, x] : h < 4 ? [0, x, chroma] : h < 5 ? [x, 0, chroma] : [chroma, 0, x];
+    h < 1
+      ? [chroma, x, 0]
+      : h < 2
+        ? [x, chroma, 0]
+        : h < 3
+          ? [0, chroma, x]
+          : h < 4
+            ? [0, x, chroma]
+            : h < 5
+              ? [x, 0, chroma]
+              : [chroma, 0, x];
   const m = lightness - chroma / 2;
   return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)];
 }

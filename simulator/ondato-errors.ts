@@ -28,7 +28,9 @@ export function sendOndatoError(
   message: string,
   options: { reason?: string; params?: ErrorParams } = {},
 ): void {
-  res.status(status).json({ reason: options.reason ?? reasonForStatus(status), message, params: options.params });
+  res
+    .status(status)
+    .json({ reason: options.reason ?? reasonForStatus(status), message, params: options.params });
 }
 
 /** A zod failure in Ondato's ValidationFailed shape: one entry per offending field path. */
@@ -59,4 +61,3 @@ function issueReason(issue: z.core.$ZodIssue): string {
 export function sendValidationFailed(res: Response, error: z.ZodError): void {
   sendOndatoError(res, 400, 'One or more validation errors occurred.', { params: validationParams(error) });
 }
-

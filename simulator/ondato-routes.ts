@@ -35,19 +35,25 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
     deps.counter.middleware(route),
     deps.faults.middleware(route),
   ];
-  const requireScope = (accepted: string[]): RequestHandler => (req, res, next) => {
-    const result = tokens.verify(req.get('authorization'));
-    if (!result.ok) {
-      res.set('WWW-Authenticate', `Bearer error="invalid_token"`);
-      sendOndatoError(res, 401, result.problem === 'expired' ? 'The access token expired' : 'Not authenticated');
-      return;
-    }
-    if (!result.scopes.some((scope) => accepted.includes(scope))) {
-      sendOndatoError(res, 403, `The access token lacks a scope among: ${accepted.join(', ')}`);
-      return;
-    }
-    next();
-  };
+  const requireScope =
+    (accepted: string[]): RequestHandler =>
+    (req, res, next) => {
+      const result = tokens.verify(req.get('authorization'));
+      if (!result.ok) {
+        res.set('WWW-Authenticate', `Bearer error="invalid_token"`);
+        sendOndatoError(
+          res,
+          401,
+          result.problem === 'expired' ? 'The access token expired' : 'Not authenticated',
+        );
+        return;
+      }
+      if (!result.scopes.some((scope) => accepted.includes(scope))) {
+        sendOndatoError(res, 403, `The access token lacks a scope among: ${accepted.join(', ')}`);
+        return;
+      }
+      next();
+    };
 
   router.post(
     '/connect/token',
@@ -57,7 +63,11 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
       const form = tokenFormSchema.safeParse(req.body ?? {});
       const result = form.success
         ? tokens.issue(form.data, req.get('authorization'))
-        : { ok: false as const, status: 400 as const, body: { error: 'invalid_request', error_description: 'Bad form' } };
+        : {
+            ok: false as const,
+            status: 400 as const,
+            body: { error: 'invalid_request', error_description: 'Bad form' },
+          };
       res.set('Cache-Control', 'no-store');
       if (!result.ok) {
         logEvent('token.refused', { error: result.body.error });
@@ -136,4 +146,3 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
 
   return router;
 }
-

@@ -5,7 +5,9 @@ import { FAULT_ROUTES, type FaultRoute } from './control-schemas';
 export type RouteCounts = Record<FaultRoute, number>;
 
 export class RequestCounter {
-  private readonly counts: RouteCounts = Object.fromEntries(FAULT_ROUTES.map((route) => [route, 0])) as RouteCounts;
+  private readonly counts: RouteCounts = Object.fromEntries(
+    FAULT_ROUTES.map((route) => [route, 0]),
+  ) as RouteCounts;
 
   middleware(route: FaultRoute): RequestHandler {
     return (_req, _res, next) => {

@@ -2,7 +2,12 @@
  * The JSON shapes Ondato's GET endpoints return (and webhook payloads carry), built from the simulator's
  * state. Fields the service does not read are present too, as on the real API.
  */
-import { SETUP_VERSION_ID, type SimFile, type SimIdentityVerification, type SimKycIdentification } from './store';
+import {
+  SETUP_VERSION_ID,
+  type SimFile,
+  type SimIdentityVerification,
+  type SimKycIdentification,
+} from './store';
 
 export function identityVerificationResource(
   idv: SimIdentityVerification,

@@ -2,13 +2,19 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TokenForm } from './request-schemas';
 
-export const SCOPES = ['idv_api', 'idv_api_readonly', 'kyc_identifications_api', 'kyc_identifications_api_readonly'];
+export const SCOPES = [
+  'idv_api',
+  'idv_api_readonly',
+  'kyc_identifications_api',
+  'kyc_identifications_api_readonly',
+];
 
 export type TokenResult =
   | { ok: true; body: { access_token: string; expires_in: number; token_type: 'Bearer'; scope: string } }
   | { ok: false; status: 400 | 401; body: { error: string; error_description: string } };
 
-export type VerifyResult = { ok: true; scopes: string[] } | { ok: false; problem: 'missing' | 'unknown' | 'expired' };
+export type VerifyResult =
+  { ok: true; scopes: string[] } | { ok: false; problem: 'missing' | 'unknown' | 'expired' };
 
 interface IssuedToken {
   expiresAt: number;
@@ -34,12 +40,14 @@ export class TokenIssuer {
       return failure(400, 'unsupported_grant_type', 'Only client_credentials is supported');
     }
     const credentials = basicCredentials(authorization) ?? { id: form.client_id, secret: form.client_secret };
-    if (!credentials.id || !credentials.secret) return failure(400, 'invalid_request', 'Client credentials missing');
+    if (!credentials.id || !credentials.secret)
+      return failure(400, 'invalid_request', 'Client credentials missing');
     if (!sameSecret(credentials.id, this.clientId) || !sameSecret(credentials.secret, this.clientSecret)) {
       return failure(401, 'invalid_client', 'Unknown client or wrong secret');
     }
     const requested = form.scope?.split(' ').filter((scope) => scope.length > 0) ?? [];
-    if (requested.some((scope) => !SCOPES.includes(scope))) return failure(400, 'invalid_scope', 'Unknown scope');
+    if (requested.some((scope) => !SCOPES.includes(scope)))
+      return failure(400, 'invalid_scope', 'Unknown scope');
     const scopes = requested.length > 0 ? requested : SCOPES;
 
     const accessToken = randomBytes(32).toString('base64url');
@@ -48,7 +56,12 @@ export class TokenIssuer {
     this.issued += 1;
     return {
       ok: true,
-      body: { access_token: accessToken, expires_in: this.lifetimeSeconds, token_type: 'Bearer', scope: scopes.join(' ') },
+      body: {
+        access_token: accessToken,
+        expires_in: this.lifetimeSeconds,
+        token_type: 'Bearer',
+        scope: scopes.join(' '),
+      },
     };
   }
 
@@ -95,7 +108,10 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   if (colon < 0) return undefined;
   try {
     // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
-    return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+    return {
+      id: decodeURIComponent(decoded.slice(0, colon)),
+      secret: decodeURIComponent(decoded.slice(colon + 1)),
+    };
   } catch {
     return undefined;
   }

@@ -3,7 +3,13 @@
  * The customer page and the control API both act through this class, so they behave the same.
  */
 import { randomUUID } from 'node:crypto';
-import type { CompleteRequest, DecideRequest, Outcome, PatchIdvRequest, PatchKycRequest } from './control-schemas';
+import type {
+  CompleteRequest,
+  DecideRequest,
+  Outcome,
+  PatchIdvRequest,
+  PatchKycRequest,
+} from './control-schemas';
 import { buildIdentification } from './documents';
 import type { Logger } from './log';
 import { identityVerificationResource, kycIdentificationResource } from './resources';
@@ -108,7 +114,13 @@ export class VerificationFlow {
     const decision = decisionEventType(kyc.status);
     if (decision) events.push(this.kycEvent(decision, kyc));
     this.webhooks.publish(events);
-    return { idvId, status: idv.status, kycId: kyc.id, kycStatus: kyc.status, statusReason: kyc.statusReason };
+    return {
+      idvId,
+      status: idv.status,
+      kycId: kyc.id,
+      kycStatus: kyc.status,
+      statusReason: kyc.statusReason,
+    };
   }
 
   /** Ondato's later decision on an identification left `Awaiting` (its manual review). */
@@ -118,7 +130,8 @@ export class VerificationFlow {
       throw new FlowError(409, 'Conflict', `Identification is already ${kyc.status}`);
     }
     kyc.status = request.status;
-    kyc.statusReason = request.statusReason ?? (request.status === 'Rejected' ? DEFAULT_REJECTION_REASON : null);
+    kyc.statusReason =
+      request.statusReason ?? (request.status === 'Rejected' ? DEFAULT_REJECTION_REASON : null);
     kyc.completedUtc = new Date().toISOString();
     kyc.isCrossChecked = true;
     const idv = this.store.identityVerification(kyc.identityVerificationId);

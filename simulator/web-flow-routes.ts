@@ -23,7 +23,11 @@ const NOTICE_BY_ACTION: Record<PageAction['action'], string> = {
   abort: 'Done: the verification was aborted.',
 };
 
-export function webFlowRoutes(store: SimulatorStore, flow: VerificationFlow, controls: SimulatorControls): Router {
+export function webFlowRoutes(
+  store: SimulatorStore,
+  flow: VerificationFlow,
+  controls: SimulatorControls,
+): Router {
   const router = express.Router();
 
   const show = (req: Request, res: Response, idvId: string, status: number, notice?: string): void => {
@@ -42,7 +46,10 @@ export function webFlowRoutes(store: SimulatorStore, flow: VerificationFlow, con
   router.get('/', (req, res) => {
     const idvId = typeof req.query.id === 'string' ? req.query.id : '';
     if (!idvId) {
-      res.status(400).type('html').send(renderMessagePage('Missing session', 'The link has no ?id= parameter.'));
+      res
+        .status(400)
+        .type('html')
+        .send(renderMessagePage('Missing session', 'The link has no ?id= parameter.'));
       return;
     }
     pageErrors(res, () => {

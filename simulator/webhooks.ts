@@ -30,7 +30,8 @@ export interface WebhookEvent {
   kycId?: string;
 }
 
-export type DeliveryState = 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'disabled' | 'cancelled';
+export type DeliveryState =
+  'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'disabled' | 'cancelled';
 
 export interface WebhookDelivery {
   eventId: string;
@@ -118,7 +119,13 @@ export class WebhookDispatcher {
     const createdUtc = new Date().toISOString();
     const envelopes = events.map((event) => ({
       event,
-      envelope: { id: randomUUID(), applicationId: this.applicationId, createdUtc, type: event.type, payload: event.payload },
+      envelope: {
+        id: randomUUID(),
+        applicationId: this.applicationId,
+        createdUtc,
+        type: event.type,
+        payload: event.payload,
+      },
     }));
     if (this.settings.reorder) envelopes.reverse();
     const copies = this.settings.duplicate ? [0, 1] : [0];
@@ -134,7 +141,11 @@ export class WebhookDispatcher {
       const state: DeliveryState = this.settings.drop ? 'dropped' : 'disabled';
       for (const { record } of queue) {
         record.state = state;
-        this.logEvent(`webhook.${state}`, { eventId: record.eventId, type: record.type, idvId: record.idvId });
+        this.logEvent(`webhook.${state}`, {
+          eventId: record.eventId,
+          type: record.type,
+          idvId: record.idvId,
+        });
       }
       return;
     }
@@ -289,7 +300,11 @@ export class WebhookDispatcher {
     const tooOld = Date.now() + delayMs - delivery.firstAttemptAt > MAX_AGE_SECONDS * 1000 * timeScale;
     if (record.attempts >= MAX_ATTEMPTS || tooOld) {
       record.state = 'failed';
-      this.logEvent('webhook.gave_up', { eventId: record.eventId, type: record.type, attempts: record.attempts });
+      this.logEvent('webhook.gave_up', {
+        eventId: record.eventId,
+        type: record.type,
+        attempts: record.attempts,
+      });
       return;
     }
     record.state = 'retrying';

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { OndatoClient } from '../../ondato/client';
 import { getStateQuery } from '../../workflows/messages';
@@ -22,8 +22,15 @@ async function sha256(stream: AsyncIterable<unknown>): Promise<string> {
   return hash.digest('hex');
 }
 
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
 function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], {
+  // node itself (with tsx as a loader), not the tsx wrapper: SIGKILL must hit the process that runs the worker.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -57,7 +64,8 @@ describe('worker killed during the downloads', () => {
     });
     child.kill('SIGKILL');
     await new Promise((resolve) => child?.once('exit', resolve));
-    expect((await handle.query(getStateQuery)).documents).toHaveLength(0); // nothing was stored before the kill
+    // The kill landed mid-copy: no document was published, at most partial files were left behind.
+    expect(listFiles(env.documentsDir).filter((file) => !file.endsWith('.partial'))).toEqual([]);
 
     await env.startWorker();
     const record = await handle.result();
@@ -76,5 +84,6 @@ describe('worker killed during the downloads', () => {
       expect(onDisk).toBe(document.sha256);
       expect(await sha256(download.stream)).toBe(onDisk);
     }
+    expect(listFiles(env.documentsDir).filter((file) => file.endsWith('.partial'))).toEqual([]);
   });
 });

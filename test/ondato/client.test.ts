@@ -92,8 +92,14 @@ describe('happy paths', () => {
 
   it('passes unknown fields and unknown enum values through', async () => {
     const { idvId, kycId } = await completedVerification();
-    await sim.control.patchVerification(idvId, { status: 'SomethingNew', extraFields: { brandNew: { nested: [1, 2] } } });
-    await sim.control.patchIdentification(kycId, { status: 'UnderReview', extraFields: { riskLevel: 'low' } });
+    await sim.control.patchVerification(idvId, {
+      status: 'SomethingNew',
+      extraFields: { brandNew: { nested: [1, 2] } },
+    });
+    await sim.control.patchIdentification(kycId, {
+      status: 'UnderReview',
+      extraFields: { riskLevel: 'low' },
+    });
 
     const idv = await client.getIdentityVerification(idvId);
     expect(idv.status).toBe('SomethingNew');
@@ -109,7 +115,10 @@ describe('happy paths', () => {
 
   it('accepts a document type it has never seen', async () => {
     const { id } = await client.createIdentityVerification(createRequest());
-    const { kycId } = await sim.control.complete(id, { outcome: 'rejected', document: { type: 'SeafarerBook' } });
+    const { kycId } = await sim.control.complete(id, {
+      outcome: 'rejected',
+      document: { type: 'SeafarerBook' },
+    });
     const kyc = await client.getKycIdentification(kycId as string);
     expect(kyc.document?.type).toBe('SeafarerBook');
     expect(kyc.statusReason).toBe('PoorPhotoQuality');
@@ -133,7 +142,12 @@ describe('errors and their retryability', () => {
   it('403 when the token lacks the scope', async () => {
     const readOnly = sim.client({ scope: 'idv_api_readonly' });
     const error = await ondatoError(readOnly.createIdentityVerification(createRequest()));
-    expect(error).toMatchObject({ kind: 'http', status: 403, reason: 'AuthorizationFailed', retryable: false });
+    expect(error).toMatchObject({
+      kind: 'http',
+      status: 403,
+      reason: 'AuthorizationFailed',
+      retryable: false,
+    });
   });
 
   it('404 NotFound is not retryable', async () => {
@@ -194,14 +208,22 @@ describe('errors and their retryability', () => {
     await sim.control.setFault({ route: 'getIdv', mode: 'latency', latencyMs: 1_000, times: 1 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const error = await ondatoError(client.getIdentityVerification(randomUUID(), { signal: controller.signal }));
+    const error = await ondatoError(
+      client.getIdentityVerification(randomUUID(), { signal: controller.signal }),
+    );
     expect(error).toMatchObject({ kind: 'aborted', retryable: false });
   });
 
   it('wrong client credentials: a non-retryable 401 from the token server, secret not in the error', async () => {
     const wrong = sim.client({ clientSecret: 'wrong-secret-value' });
     const error = await ondatoError(wrong.getIdentityVerification(randomUUID()));
-    expect(error).toMatchObject({ kind: 'http', operation: 'token', status: 401, reason: 'invalid_client', retryable: false });
+    expect(error).toMatchObject({
+      kind: 'http',
+      operation: 'token',
+      status: 401,
+      reason: 'invalid_client',
+      retryable: false,
+    });
     const printed = inspect(error, { depth: 5 });
     expect(printed).not.toContain('wrong-secret-value');
     expect(printed).not.toContain(CLIENT_SECRET);

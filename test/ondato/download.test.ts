@@ -32,18 +32,19 @@ class HashingSink extends Writable {
   bytes = 0;
   private nextSampleAt = SAMPLE_EVERY_BYTES;
 
-  constructor(private readonly sample: () => void) {
+  constructor(private readonly sample: () => Promise<void>) {
     super();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    if (this.bytes >= this.nextSampleAt) {
-      this.nextSampleAt += SAMPLE_EVERY_BYTES;
-      this.sample();
+    if (this.bytes < this.nextSampleAt) {
+      callback();
+      return;
     }
-    callback();
+    this.nextSampleAt += SAMPLE_EVERY_BYTES;
+    this.sample().then(() => callback(), callback);
   }
 }
 
@@ -64,14 +65,16 @@ it('streams a 50 MB file with bounded heap growth, byte for byte', async () => {
   const gc = garbageCollector();
   gc?.();
   const baseline = process.memoryUsage();
-  let peakHeap = baseline.heapUsed;
-  let peakBuffers = baseline.arrayBuffers;
-  const sample = (): void => {
-    // With a collector, measure what is retained; without, the raw peak (an upper bound).
+  const heapGrowths: number[] = [];
+  const bufferGrowths: number[] = [];
+  const sample = async (): Promise<void> => {
+    // With a collector, measure what is retained; without, the raw peak (an upper bound). Buffers freed by
+    // a collection are released a moment later, hence the turn of the event loop.
     gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
     const usage = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, usage.heapUsed);
-    peakBuffers = Math.max(peakBuffers, usage.arrayBuffers);
+    heapGrowths.push(usage.heapUsed - baseline.heapUsed);
+    bufferGrowths.push(usage.arrayBuffers - baseline.arrayBuffers);
   };
 
   const startedAt = Date.now();
@@ -82,18 +85,27 @@ it('streams a 50 MB file with bounded heap growth, byte for byte', async () => {
   const elapsedMs = Date.now() - startedAt;
 
   const expected = createHash('sha256');
-  for await (const chunk of jpegStream(planJpeg(fileId, FILE_BYTES, 'document'))) expected.update(chunk as Buffer);
+  for await (const chunk of jpegStream(planJpeg(fileId, FILE_BYTES, 'document')))
+    expected.update(chunk as Buffer);
 
   expect(sink.bytes).toBe(FILE_BYTES);
   expect(sink.hash.digest('hex')).toBe(expected.digest('hex'));
 
-  const heapGrowth = peakHeap - baseline.heapUsed;
-  const bufferGrowth = peakBuffers - baseline.arrayBuffers;
+  expect(heapGrowths.length).toBeGreaterThanOrEqual(10);
+  const heapGrowth = Math.max(...heapGrowths);
+  const typicalBufferGrowth = median(bufferGrowths);
+  const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
   console.info(
-    `50 MB download: ${elapsedMs} ms; heap growth ${(heapGrowth / 1048576).toFixed(1)} MB, ` +
-      `buffer growth ${(bufferGrowth / 1048576).toFixed(1)} MB (${gc ? 'sampled after gc' : 'raw peak, no gc'})`,
+    `50 MB download: ${elapsedMs} ms; heap growth peak ${mb(heapGrowth)} MB; buffers outside the heap: median ` +
+      `${mb(typicalBufferGrowth)} MB, peak ${mb(Math.max(...bufferGrowths))} MB (${gc ? 'sampled after gc' : 'no gc'})`,
   );
   expect(heapGrowth).toBeLessThan(MAX_HEAP_GROWTH);
-  // Buffers live outside the heap: a client that collected the body would show ~50 MB here.
-  expect(bufferGrowth).toBeLessThan(MAX_HEAP_GROWTH);
+  // Buffers live outside the heap. Single samples can catch a burst in flight (or memory not yet released),
+  // but a client that collected the body would hold tens of MB in most samples.
+  expect(typicalBufferGrowth).toBeLessThan(MAX_HEAP_GROWTH);
 });
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}

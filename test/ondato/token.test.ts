@@ -132,7 +132,9 @@ describe('TokenCache alone', () => {
 
   it('invalidates only the token that was rejected', async () => {
     let issued = 0;
-    const cache = new TokenCache({ fetchToken: async () => ({ accessToken: `token-${++issued}`, expiresInMs: 60_000 }) });
+    const cache = new TokenCache({
+      fetchToken: async () => ({ accessToken: `token-${++issued}`, expiresInMs: 60_000 }),
+    });
     const first = await cache.get();
     cache.invalidate(first);
     const second = await cache.get();

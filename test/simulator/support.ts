@@ -41,7 +41,13 @@ export async function startTestSimulator(options: Partial<SimulatorOptions> = {}
     control: new SimulatorControl(running.url),
     hosts,
     client: (overrides = {}) =>
-      new OndatoClient({ hosts, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, requestTimeoutMs: 5_000, ...overrides }),
+      new OndatoClient({
+        hosts,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        requestTimeoutMs: 5_000,
+        ...overrides,
+      }),
     close: () => running.close(),
   };
 }
