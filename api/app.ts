@@ -15,6 +15,8 @@ import { operationsRoutes } from './routes/operations';
 import { webhookRoutes } from './routes/webhooks';
 import { WebhookRelay } from './webhook-relay';
 
+const READINESS_TIMEOUT_MS = 1_000;
+
 /** The configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
 export interface ApiConfig {
   env: Pick<
@@ -59,7 +61,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(requestLogging(logger, metrics));
   app.use(
-    operationsRoutes({ temporal: deps.temporal, metrics, readinessTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS }),
+    operationsRoutes({
+      temporal: deps.temporal,
+      metrics,
+      // Probes usually give up after a second or so: answer within that.
+      readinessTimeoutMs: Math.min(env.API_TEMPORAL_TIMEOUT_MS, READINESS_TIMEOUT_MS),
+    }),
   );
   app.use(
     onboardingRoutes({

@@ -149,10 +149,10 @@ function isAllowed(list: BlockList, address: string | undefined): boolean {
 }
 
 /**
- * Authenticates an Ondato delivery. Needs the raw body (`express.raw`) for the signature, so it runs after
- * the raw parser and before any JSON parsing. 403 for a refused source, 401 for bad credentials or signature.
+ * The checks that need no body: the source address (403) and the Basic credentials (401). They run before the
+ * body is read, so strangers never get it buffered.
  */
-export function authenticateWebhook(settings: WebhookAuthSettings, nowSeconds: () => number): RequestHandler {
+export function admitWebhookSender(settings: WebhookAuthSettings): RequestHandler {
   const allowList = buildAllowList(settings.ipAllowList);
   return (req, _res, next) => {
     if (allowList && !isAllowed(allowList, sourceAddress(req, settings.trustProxy))) {
@@ -167,19 +167,31 @@ export function authenticateWebhook(settings: WebhookAuthSettings, nowSeconds: (
       );
       return;
     }
-    if (settings.hmacSecret) {
-      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const check = checkWebhookSignature(
-        settings.hmacSecret,
-        rawBody,
-        req.get(SIGNATURE_HEADER),
-        nowSeconds(),
-        settings.signatureToleranceSeconds,
-      );
-      if (check !== 'valid') {
-        next(new ApiError(401, 'unauthorized', `Invalid webhook signature (${check})`));
-        return;
-      }
+    next();
+  };
+}
+
+/** With a secret configured, `Ondato-Signature` must match the raw body (`express.raw` runs first); 401 if not. */
+export function verifyWebhookSignature(
+  settings: WebhookAuthSettings,
+  nowSeconds: () => number,
+): RequestHandler {
+  return (req, _res, next) => {
+    if (!settings.hmacSecret) {
+      next();
+      return;
+    }
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = checkWebhookSignature(
+      settings.hmacSecret,
+      rawBody,
+      req.get(SIGNATURE_HEADER),
+      nowSeconds(),
+      settings.signatureToleranceSeconds,
+    );
+    if (check !== 'valid') {
+      next(new ApiError(401, 'unauthorized', `Invalid webhook signature (${check})`));
+      return;
     }
     next();
   };

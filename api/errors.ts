@@ -15,7 +15,6 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
-  'conflict',
   'onboarding_completed',
   'onboarding_running',
   'onboarding_approved',
@@ -100,6 +99,8 @@ function fromBodyParser(error: BodyParserError): ApiError | undefined {
 }
 
 export function sendError(res: Parameters<RequestHandler>[1], error: ApiError): void {
+  // Read by the request log line (api/logging.ts): the code, never the message.
+  res.locals.errorCode = error.code;
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.status(error.status).json({
     error: {

@@ -34,6 +34,7 @@ export function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHand
       const route = routeOf(req);
       metrics.observeRequest(req.method, route, res.statusCode, seconds);
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const errorCode: unknown = res.locals.errorCode;
       logger[level](
         {
           reqId: req.id,
@@ -41,6 +42,7 @@ export function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHand
           route,
           status: res.statusCode,
           latencyMs: Math.round(seconds * 1e4) / 10,
+          ...(typeof errorCode === 'string' ? { errorCode } : {}),
         },
         'request',
       );

@@ -51,7 +51,10 @@ async function main(): Promise<void> {
         process.exit(0);
       })
       .catch((error: unknown) => {
-        logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'shutdown failed');
+        logger.error(
+          { err: { message: error instanceof Error ? error.message : String(error) } },
+          'shutdown failed',
+        );
         process.exit(1);
       });
   };

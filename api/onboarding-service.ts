@@ -199,8 +199,10 @@ export class OnboardingService {
         return { runId: update.workflowRunId, customerLink: await update.result() };
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError)
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        // The reuse policy refused: the last run completed. Never restart it silently.
         throw await this.completedConflict(input.customerId);
+      }
       if (isTemporalUnavailable(error)) return this.pendingStart(workflowId, startToken);
       throw error;
     }

@@ -60,6 +60,11 @@ const unauthorized: ResponseSpec = {
   schema: 'Error',
   codes: ['unauthorized'],
 };
+const notJson: ResponseSpec = {
+  description: 'The body is not application/json',
+  schema: 'Error',
+  codes: ['unsupported_media_type'],
+};
 const tooLarge: ResponseSpec = {
   description: 'Body over the size limit',
   schema: 'Error',
@@ -95,6 +100,7 @@ export const OPERATIONS: OperationSpec[] = [
       },
       '400': invalid,
       '401': unauthorized,
+      '415': notJson,
       '409': {
         description: 'The onboarding already completed',
         schema: 'Error',
@@ -118,7 +124,7 @@ export const OPERATIONS: OperationSpec[] = [
     pathParams: ['customerId'],
     responses: {
       '200': { description: 'State, outcome, reasons and timestamps', schema: 'OnboardingStatus' },
-      '400': invalid,
+      '400': { description: 'Invalid customer id', schema: 'Error', codes: ['validation_failed'] },
       '401': unauthorized,
       '404': notFound,
       '503': unavailable,
@@ -136,6 +142,7 @@ export const OPERATIONS: OperationSpec[] = [
       '200': { description: 'Decision recorded', schema: 'OnboardingStatus' },
       '400': invalid,
       '401': unauthorized,
+      '415': notJson,
       '404': notFound,
       '409': { description: 'No manual review is pending', schema: 'Error', codes: ['no_review_pending'] },
       '503': unavailable,
@@ -153,6 +160,7 @@ export const OPERATIONS: OperationSpec[] = [
       '200': { description: 'Cancelled', schema: 'OnboardingStatus' },
       '400': invalid,
       '401': unauthorized,
+      '415': notJson,
       '404': notFound,
       '409': {
         description: 'Already decided or no longer running',
@@ -178,6 +186,7 @@ export const OPERATIONS: OperationSpec[] = [
       '202': { description: 'Started, customer URL not ready yet', schema: 'OnboardingLink' },
       '400': invalid,
       '401': unauthorized,
+      '415': notJson,
       '404': notFound,
       '409': {
         description: 'Still running, or already approved',
@@ -341,7 +350,7 @@ export function buildOpenApiDocument(): JsonObject {
       title: 'Ondato onboarding API',
       version: '1',
       description:
-        'Customer identity verification (KYC) with Ondato, run as durable Temporal workflows. Errors share one shape: `{ error: { code, message, details? } }`.',
+        'Customer identity verification (KYC) with Ondato, run as durable Temporal workflows. Every error has one shape: { error: { code, message, details? } }.',
     },
     tags: [{ name: 'Onboardings' }, { name: 'Webhooks' }, { name: 'Operations' }],
     paths,

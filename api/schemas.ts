@@ -34,7 +34,7 @@ export const customerIdSchema = z
 const name = z.string().trim().min(1).max(100);
 
 const dateOfBirth = z.iso
-  .date('a real date as YYYY-MM-DD')
+  .date({ error: 'a real date as YYYY-MM-DD', abort: true })
   .refine((value) => value >= '1900-01-01', 'must be 1900-01-01 or later')
   .refine((value) => value <= new Date().toISOString().slice(0, 10), 'must not be in the future');
 
@@ -62,7 +62,7 @@ const phoneNumber = z
 
 const countryCode = z
   .string()
-  .regex(/^[A-Z]{2}$/, 'two upper-case letters')
+  .regex(/^[A-Z]{2}$/, { error: 'two upper-case letters', abort: true })
   .refine((value) => COUNTRY_CODES.has(value), 'an ISO 3166-1 alpha-2 code in upper case, e.g. LT')
   .describe('ISO 3166-1 alpha-2, upper case');
 

@@ -46,11 +46,7 @@ export function isTemporalUnavailable(error: unknown): boolean {
       (isGrpcServiceError(cause) && UNAVAILABLE_CODES.has(cause.code)) ||
       // Before a first connection exists the client throws plain errors with a gRPC-like code.
       (typeof (cause as { code?: unknown }).code === 'number' &&
-        UNAVAILABLE_CODES.has((cause as { code: number }).code)) ||
-      (cause instanceof Error &&
-        /connect(ion)? (refused|failed|timed out)|ECONNREFUSED|No connection established/i.test(
-          cause.message,
-        )),
+        UNAVAILABLE_CODES.has((cause as { code: number }).code)),
   );
 }
 

@@ -21,13 +21,23 @@ export function operationsRoutes(deps: OperationsRoutesDeps): Router {
   });
 
   router.get('/readyz', async (_req, res) => {
+    const timeoutMs = deps.readinessTimeoutMs;
+    const check = deps.temporal.withDeadline(Date.now() + timeoutMs, () =>
+      deps.temporal.workflowService.getSystemInfo({}),
+    );
+    // The client's retry backoff can outlast the gRPC deadline; probes want an answer on time.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('readiness check timed out')), timeoutMs);
+    });
     try {
-      await deps.temporal.withDeadline(Date.now() + deps.readinessTimeoutMs, () =>
-        deps.temporal.workflowService.getSystemInfo({}),
-      );
+      await Promise.race([check, late]);
       res.json({ status: 'ok', temporal: 'reachable' });
     } catch {
+      check.catch(() => undefined);
       res.status(503).json({ status: 'unavailable', temporal: 'unreachable' });
+    } finally {
+      clearTimeout(timer);
     }
   });
 

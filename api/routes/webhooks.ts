@@ -6,7 +6,7 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { webhookEnvelopeSchema } from '../../ondato/schemas';
-import { authenticateWebhook, type WebhookAuthSettings } from '../auth';
+import { admitWebhookSender, verifyWebhookSignature, type WebhookAuthSettings } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
 import type { ApiMetrics } from '../metrics';
 import type { WebhookRelay } from '../webhook-relay';
@@ -34,8 +34,9 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
 
   router.post(
     '/webhooks/ondato',
+    admitWebhookSender(deps.auth),
     express.raw({ type: () => true, limit: deps.bodyLimit }),
-    authenticateWebhook(deps.auth, () => Math.floor(deps.now().getTime() / 1000)),
+    verifyWebhookSignature(deps.auth, () => Math.floor(deps.now().getTime() / 1000)),
     async (req, res) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const envelope = parseOrThrow(webhookEnvelopeSchema, parseJson(raw), 'webhook envelope');
