@@ -5,9 +5,12 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Env } from '../config/env';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec';
+import { encryptsPayloads } from '../codec/data-converter';
+import type { CodecSettings, Env } from '../config/env';
 import { errorHandler, notFoundHandler } from './errors';
 import { requestLogging } from './logging';
+import { codecRoutes } from './routes/codec';
 import { ApiMetrics } from './metrics';
 import { OnboardingService } from './onboarding-service';
 import { onboardingRoutes } from './routes/onboardings';
@@ -21,6 +24,7 @@ const READINESS_TIMEOUT_MS = 1_000;
 export interface ApiConfig {
   env: Pick<
     Env,
+    | 'TEMPORAL_NAMESPACE'
     | 'TEMPORAL_TASK_QUEUE'
     | 'API_KEYS'
     | 'API_BODY_LIMIT'
@@ -34,10 +38,11 @@ export interface ApiConfig {
     | 'WEBHOOK_SIGNATURE_TOLERANCE_S'
     | 'WEBHOOK_VISIBILITY_GRACE_MS'
   >;
+  codec: CodecSettings;
 }
 
 export interface AppDeps {
-  /** A client on the namespace the workers serve (with the same data converter). */
+  /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
   temporal: Client;
   config: ApiConfig;
   logger: Logger;
@@ -52,6 +57,9 @@ export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? new ApiMetrics();
   const logger = deps.logger;
+  if (!encryptsPayloads(deps.temporal.options.loadedDataConverter)) {
+    throw new Error('the API needs a Temporal client with the encrypting data converter (createDataConverter(config))');
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -101,6 +109,16 @@ export function createApp(deps: AppDeps): express.Express {
       logger,
       metrics,
       now,
+    }),
+  );
+  app.use(
+    codecRoutes({
+      codec: new AesGcmPayloadCodec(deps.config.codec.keyRing),
+      access: deps.config.codec.endpointAccess,
+      tokens: deps.config.codec.endpointTokens,
+      corsOrigins: deps.config.codec.corsOrigins,
+      namespace: env.TEMPORAL_NAMESPACE,
+      logger,
     }),
   );
   app.use(notFoundHandler);

@@ -27,26 +27,28 @@ export function matchesAny(candidate: string, secrets: readonly string[]): boole
 
 const API_REALM = 'Bearer realm="onboarding-api"';
 
-/** `Authorization: Bearer <key>` with one of the configured keys, or 401. */
-export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
+/**
+ * `Authorization: Bearer <token>` with one of `tokens`, or 401 with `WWW-Authenticate: <realm>`. Every
+ * configured token is compared, in constant time.
+ */
+export function requireBearerToken(tokens: readonly string[], realm: string, message: string): RequestHandler {
   return (req, _res, next) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    if (!match || !matchesAny(match[1], apiKeys)) {
+    if (!match || !matchesAny(match[1], tokens)) {
       next(
-        new ApiError(
-          401,
-          'unauthorized',
-          'A valid API key is required (Authorization: Bearer <key>)',
-          undefined,
-          {
-            'WWW-Authenticate': match ? `${API_REALM}, error="invalid_token"` : API_REALM,
-          },
-        ),
+        new ApiError(401, 'unauthorized', message, undefined, {
+          'WWW-Authenticate': match ? `${realm}, error="invalid_token"` : realm,
+        }),
       );
       return;
     }
     next();
   };
+}
+
+/** `Authorization: Bearer <key>` with one of the configured keys, or 401. */
+export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
+  return requireBearerToken(apiKeys, API_REALM, 'A valid API key is required (Authorization: Bearer <key>)');
 }
 
 export interface WebhookAuthSettings {

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'onboarding_failed',
   'temporal_unavailable',
   'run_not_visible_yet',
+  'payload_undecryptable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,11 +5,16 @@
  */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
+import { createDataConverter } from '../codec/data-converter';
 import { loadConfig } from '../config/env';
+import { createLogger } from '../observability/logger';
 import { createApp } from './app';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
@@ -22,16 +27,31 @@ function closeServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const { env } = config;
-  const logger = pino({ level: env.LOG_LEVEL, base: { service: 'onboarding-api' } });
+  const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding-api' });
   const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: createDataConverter(config) });
   const app = createApp({ temporal, config, logger });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(env.API_PORT, env.API_HOST, () => resolve(listening));
     listening.once('error', reject);
   });
-  logger.info({ host: env.API_HOST, port: env.API_PORT, temporal: env.TEMPORAL_ADDRESS }, 'api listening');
+  logger.info(
+    {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      temporal: env.TEMPORAL_ADDRESS,
+      codecEndpoint: config.codec.endpointAccess,
+      activeKeyId: config.codec.keyRing.activeKeyId,
+    },
+    'api listening',
+  );
+  if (config.codec.endpointAccess === 'open' && !isLoopback(env.API_HOST)) {
+    logger.warn(
+      { host: env.API_HOST },
+      'the codec endpoint decrypts payloads without a token (simulator mode, no CODEC_ENDPOINT_TOKENS) and the API listens beyond loopback',
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

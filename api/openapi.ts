@@ -27,7 +27,8 @@ type SchemaId =
   | 'OnboardingStatus'
   | 'WebhookAck'
   | 'Error'
-  | 'Health';
+  | 'Health'
+  | 'CodecPayloads';
 
 interface ResponseSpec {
   description: string;
@@ -42,8 +43,8 @@ interface OperationSpec {
   path: string;
   summary: string;
   description?: string;
-  tag: 'Onboardings' | 'Webhooks' | 'Operations';
-  security: 'apiKey' | 'webhookBasic' | 'none';
+  tag: 'Onboardings' | 'Webhooks' | 'Operations' | 'Codec';
+  security: 'apiKey' | 'webhookBasic' | 'codecToken' | 'none';
   pathParams?: Array<'customerId'>;
   /** A named component, or `ondatoEnvelope` for Ondato's own envelope. */
   requestBody?: SchemaId | 'ondatoEnvelope';
@@ -223,6 +224,38 @@ export const OPERATIONS: OperationSpec[] = [
       },
     },
   },
+  ...(['decode', 'encode'] as const).map(
+    (operation): OperationSpec => ({
+      method: 'post',
+      path: `/codec/${operation}`,
+      summary:
+        operation === 'decode'
+          ? 'Decrypt Temporal payloads (for the Temporal UI and CLI)'
+          : 'Encrypt Temporal payloads (for the Temporal UI and CLI)',
+      description:
+        "Temporal's codec-server protocol. Bearer token from CODEC_ENDPOINT_TOKENS; without tokens the endpoint is open in simulator mode (local stack) and disabled otherwise. Browsers: CODEC_CORS_ORIGINS only. `X-Namespace`, when sent, must be this service's namespace.",
+      tag: 'Codec',
+      security: 'codecToken',
+      requestBody: 'CodecPayloads',
+      responses: {
+        '200': { description: 'The payloads, same order', schema: 'CodecPayloads' },
+        '400': invalid,
+        '401': { description: 'Missing or invalid codec token', schema: 'Error', codes: ['unauthorized'] },
+        '403': {
+          description: 'Origin not allowed, another namespace, or the endpoint is disabled',
+          schema: 'Error',
+          codes: ['forbidden'],
+        },
+        '413': tooLarge,
+        '415': notJson,
+        '422': {
+          description: 'A payload names a key not in CODEC_KEYS, or fails authentication',
+          schema: 'Error',
+          codes: ['payload_undecryptable'],
+        },
+      },
+    }),
+  ),
   {
     method: 'get',
     path: '/healthz',
@@ -352,13 +385,14 @@ export function buildOpenApiDocument(): JsonObject {
       description:
         'Customer identity verification (KYC) with Ondato, run as durable Temporal workflows. Every error has one shape: { error: { code, message, details? } }.',
     },
-    tags: [{ name: 'Onboardings' }, { name: 'Webhooks' }, { name: 'Operations' }],
+    tags: [{ name: 'Onboardings' }, { name: 'Webhooks' }, { name: 'Codec' }, { name: 'Operations' }],
     paths,
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' },
         webhookBasic: { type: 'http', scheme: 'basic', description: 'WEBHOOK_USERNAME / WEBHOOK_PASSWORD' },
+        codecToken: { type: 'http', scheme: 'bearer', description: 'A token from CODEC_ENDPOINT_TOKENS' },
       },
     },
   };
@@ -396,6 +430,7 @@ export function renderDocsHtml(document: JsonObject = buildOpenApiDocument()): s
     const auth = {
       apiKey: 'Bearer API key',
       webhookBasic: 'Basic (+ optional HMAC, IP allow-list)',
+      codecToken: 'Bearer codec token (open in simulator mode without tokens)',
       none: 'none',
     }[operation.security];
     return `<section class="op" id="${escapeHtml(`${operation.method}-${operation.path}`)}">

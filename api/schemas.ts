@@ -308,6 +308,29 @@ export const webhookAckSchema = component(
 );
 export type WebhookAck = z.output<typeof webhookAckSchema>;
 
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64');
+
+/** Temporal's codec-server protocol: payloads in proto JSON form, the same shape both ways. */
+export const codecPayloadsSchema = component(
+  z.object({
+    payloads: z
+      .array(
+        z.object({
+          metadata: z.record(z.string(), base64).nullish().describe('metadata key → base64 value'),
+          data: base64.nullish().describe('base64'),
+        }),
+      )
+      .max(10_000),
+  }),
+  {
+    id: 'CodecPayloads',
+    description:
+      "Temporal payloads as the codec-server protocol carries them (Temporal UI, `temporal --codec-endpoint`). Encrypted payloads have metadata encoding=binary/encrypted and encryption-key-id.",
+    examples: [{ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJzdGFnZSI6ImF3YWl0aW5nX2N1c3RvbWVyIn0=' }] }],
+  },
+);
+export type CodecPayloads = z.output<typeof codecPayloadsSchema>;
+
 export const errorResponseSchema = component(
   z.object({
     error: z.object({

@@ -7,6 +7,7 @@
  * credentials must be given explicitly.
  */
 import { z } from 'zod';
+import { codecKeysSchema, keyIdSchema, KeyRing } from '../codec/keys';
 
 const csv = z
   .string()
@@ -48,6 +49,9 @@ export const DEV_DEFAULTS = {
   callbackSecret: 'dev-callback-secret',
   codecKey: 'ZGV2LWNvZGVjLWtleS1kZXYtY29kZWMta2V5LWRldi0=',
 } as const;
+
+/** The id of the development key (DEV_DEFAULTS.codecKey) in the default CODEC_KEYS. */
+export const DEV_CODEC_KEY_ID = 'dev';
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -109,6 +113,20 @@ export const envSchema = z.object({
 
   DOCUMENT_STORE: z.enum(['local', 's3']).default('local'),
   DOCUMENT_DIR: z.string().min(1).default('.data/documents'),
+
+  /**
+   * Encryption keys of Temporal payloads and stored documents: `<id>:<base64 of 32 bytes>,...`. Keep old keys
+   * listed while anything encrypted with them may still be read (running workflows, stored documents).
+   */
+  CODEC_KEYS: codecKeysSchema.prefault(`${DEV_CODEC_KEY_ID}:${DEV_DEFAULTS.codecKey}`),
+  /** The key that encrypts new data; required when CODEC_KEYS holds more than one key. */
+  CODEC_ACTIVE_KEY_ID: keyIdSchema.optional(),
+  /** Bearer tokens for the codec endpoint (/codec/encode, /codec/decode) that lets the Temporal UI decrypt. */
+  CODEC_ENDPOINT_TOKENS: csv.pipe(z.array(z.string().min(16, 'each token needs at least 16 characters'))).default([]),
+  /** Browser origins (the Temporal UI) allowed to call the codec endpoint; default: the local UI. */
+  CODEC_CORS_ORIGINS: csv
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s*]+$/, 'an origin is scheme://host[:port], no path')))
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -120,10 +138,25 @@ export interface OndatoHosts {
   webFlowUrl: string;
 }
 
+/**
+ * Who may call the codec endpoint: holders of a CODEC_ENDPOINT_TOKENS token; anyone (`open`) when no token is
+ * configured and the simulator is in use (the local stack's Temporal UI sends no credentials); nobody
+ * (`disabled`) when no token is configured with real Ondato.
+ */
+export type CodecEndpointAccess = 'tokens' | 'open' | 'disabled';
+
+export interface CodecSettings {
+  keyRing: KeyRing;
+  endpointAccess: CodecEndpointAccess;
+  endpointTokens: string[];
+  corsOrigins: string[];
+}
+
 export interface AppConfig {
   env: Env;
   ondatoHosts: OndatoHosts;
   usesSimulator: boolean;
+  codec: CodecSettings;
 }
 
 export class ConfigError extends Error {
@@ -140,7 +173,8 @@ function resolveOndatoHosts(env: Env): OndatoHosts {
           tokenUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}/connect/token`,
           idvApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
           kycApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
-          webFlowUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}/idv`,
+          // The customer's browser opens this one, so it uses the simulator's public address when it has one.
+          webFlowUrl: `${(env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`).replace(/\/+$/, '')}/idv`,
         }
       : ONDATO_HOST_PRESETS[env.ONDATO_ENV];
   const hosts = {
@@ -172,16 +206,46 @@ function checkProductionSecrets(env: Env): string[] {
   if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
     problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
+  const devKey = Buffer.from(DEV_DEFAULTS.codecKey, 'base64');
+  if (env.CODEC_KEYS.some((entry) => entry.key.equals(devKey))) {
+    problems.push(`CODEC_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
   return problems;
 }
 
+function resolveCodec(env: Env, usesSimulator: boolean): CodecSettings {
+  const ids = env.CODEC_KEYS.map((entry) => entry.id);
+  let activeKeyId = env.CODEC_ACTIVE_KEY_ID;
+  if (activeKeyId === undefined) {
+    if (ids.length > 1) {
+      throw new ConfigError([`CODEC_ACTIVE_KEY_ID: required when CODEC_KEYS holds several keys (${ids.join(', ')})`]);
+    }
+    activeKeyId = ids[0];
+  } else if (!ids.includes(activeKeyId)) {
+    throw new ConfigError([`CODEC_ACTIVE_KEY_ID: "${activeKeyId}" is not one of the CODEC_KEYS ids (${ids.join(', ')})`]);
+  }
+  const tokens = env.CODEC_ENDPOINT_TOKENS;
+  return {
+    keyRing: new KeyRing(env.CODEC_KEYS, activeKeyId),
+    endpointAccess: tokens.length > 0 ? 'tokens' : usesSimulator ? 'open' : 'disabled',
+    endpointTokens: tokens,
+    corsOrigins: env.CODEC_CORS_ORIGINS ?? [
+      `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
+      `http://localhost:${env.TEMPORAL_UI_PORT}`,
+    ],
+  };
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = envSchema.safeParse(source);
+  // `FOO=` in a .env file or `${FOO:-}` in compose means "not set", not "set to an empty string".
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const env = parsed.data;
   const problems = checkProductionSecrets(env);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { env, ondatoHosts: resolveOndatoHosts(env), usesSimulator: env.ONDATO_ENV === 'simulator' };
+  const usesSimulator = env.ONDATO_ENV === 'simulator';
+  return { env, ondatoHosts: resolveOndatoHosts(env), usesSimulator, codec: resolveCodec(env, usesSimulator) };
 }

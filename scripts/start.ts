@@ -6,11 +6,13 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
+import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
+import { createDataConverter } from '../codec/data-converter';
+import { DEV_DEFAULTS, loadConfig } from '../config/env';
+import { createLogger } from '../observability/logger';
+import { installRuntimeLogging } from '../observability/runtime-logger';
 import { simulatorOptionsFromConfig } from '../simulator/options-from-config';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { activityDepsFromConfig } from '../workers/activity-deps';
@@ -28,6 +30,15 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
 }
 
+/** The API as a browser on this machine reaches it (the UI calls the codec endpoint from the browser). */
+function browserHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+}
+
+function codecAccess(access: string): string {
+  return access === 'open' ? 'open: no CODEC_ENDPOINT_TOKENS, simulator mode' : access === 'tokens' ? 'bearer token' : 'disabled';
+}
+
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));
@@ -40,9 +51,16 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   const { env } = config;
-  // The stack handles signals itself, so it can stop the parts in order.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const logger = pino({ level: env.LOG_LEVEL, base: { service: 'onboarding' } });
+  const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding' });
+  // The SDK logs through the same logger, warnings and up (at info it reports every worker state change). The
+  // stack handles signals itself, so it can stop the parts in order.
+  installRuntimeLogging(
+    logger.child({ component: 'temporal' }, { level: logger.isLevelEnabled('warn') ? 'warn' : env.LOG_LEVEL }),
+    { shutdownSignals: [] },
+  );
+  // One data converter (the encrypting codec) for the worker and the API's client.
+  const dataConverter = createDataConverter(config);
+  const apiUrl = env.API_PUBLIC_URL ?? `http://${browserHost(env.API_HOST)}:${env.API_PORT}`;
 
   const stops: Array<() => Promise<unknown>> = [];
   let stopping = false;
@@ -56,7 +74,9 @@ async function main(): Promise<void> {
     say('stopped');
     process.exit(exitCode);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stopAll(signal, 0));
+  // `on`, not `once`: the same signal often arrives twice (from the terminal and relayed by npm/tsx), and a
+  // second one must not fall through to the default action and kill the stack halfway through stopping.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal, 0));
 
   try {
     const cli = await ensureTemporalCli(process.env, say);
@@ -68,6 +88,8 @@ async function main(): Promise<void> {
       port,
       uiPort: env.TEMPORAL_UI_PORT,
       namespace: env.TEMPORAL_NAMESPACE,
+      // The UI (in the browser) sends encrypted payloads to the API's codec endpoint to show them decrypted.
+      uiCodecEndpoint: `${apiUrl}/codec`,
       log: say,
     });
     stops.push(() => devServer.stop());
@@ -89,6 +111,7 @@ async function main(): Promise<void> {
       activities: createActivities(activityDepsFromConfig(config)),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+      dataConverter,
     });
     const workerRun = worker.run();
     stops.push(async () => {
@@ -98,7 +121,11 @@ async function main(): Promise<void> {
 
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     stops.push(() => connection.close());
-    const app = createApp({ temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), config, logger });
+    const app = createApp({
+      temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter }),
+      config,
+      logger,
+    });
     const server = await listen(app, env.API_PORT, env.API_HOST);
     stops.push(
       () =>
@@ -109,13 +136,13 @@ async function main(): Promise<void> {
     );
     workerRun.catch((error: unknown) => void stopAll(`worker failed: ${String(error)}`, 1));
 
-    const apiUrl = env.API_PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}`;
     const lines = [
       '',
       `Ondato onboarding is running (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
-      `  API          ${apiUrl}        (API key: ${env.API_KEYS[0] ?? 'set API_KEYS'})`,
+      // Only the development key is shown: a configured key is a secret and stays out of the terminal.
+      `  API          ${apiUrl}        (API key: ${env.API_KEYS.includes(DEV_DEFAULTS.apiKey) ? DEV_DEFAULTS.apiKey : 'one of API_KEYS'})`,
       `  API docs     ${apiUrl}/docs`,
-      `  Temporal UI  ${devServer.uiUrl}`,
+      `  Temporal UI  ${devServer.uiUrl}   (payloads decrypted through ${apiUrl}/codec, ${codecAccess(config.codec.endpointAccess)})`,
       simulator
         ? `  Ondato       simulator at ${simulator.url}`
         : `  Ondato       ${env.ONDATO_ENV} (${config.ondatoHosts.idvApiUrl})`,

@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createDataConverter } from '../codec/data-converter';
 import { loadConfig } from '../config/env';
+import { createLogger } from '../observability/logger';
+import { installRuntimeLogging } from '../observability/runtime-logger';
 import { activityDepsFromConfig } from './activity-deps';
 import { createOnboardingWorker } from './onboarding-worker';
 
@@ -20,6 +23,9 @@ const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 async function main(): Promise<void> {
   const config = loadConfig();
   const { env } = config;
+  const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding-worker' });
+  // Before any connection: the SDK's own logs (worker, activities, workflows, core) go through the same logger.
+  installRuntimeLogging(logger.child({ component: 'temporal' }));
   const bundlePath = env.WORKFLOW_BUNDLE_PATH ?? (existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
@@ -30,18 +36,28 @@ async function main(): Promise<void> {
       activities: createActivities(activityDepsFromConfig(config)),
       workflowBundlePath: bundlePath,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+      dataConverter: createDataConverter(config),
     });
-    process.stderr.write(
-      `[worker] polling ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (${bundlePath ? 'pre-built bundle' : 'bundled at start'})\n`,
+    logger.info(
+      {
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        temporal: env.TEMPORAL_ADDRESS,
+        bundle: bundlePath ? 'pre-built' : 'bundled at start',
+        codecKeys: config.codec.keyRing.keyIds,
+        activeKeyId: config.codec.keyRing.activeKeyId,
+      },
+      'worker polling',
     );
     // Worker.run() resolves after SIGINT/SIGTERM once the grace period allowed running work to finish.
     await worker.run();
+    logger.info('worker stopped');
   } finally {
     await connection.close();
   }
 }
 
 main().catch((error: unknown) => {
+  // Also configuration errors, before any logger exists: one plain line for a human (messages carry no secrets).
   process.stderr.write(`[worker] fatal: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

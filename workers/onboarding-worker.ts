@@ -1,6 +1,8 @@
 /** Builds the onboarding worker. Used by the worker process, the local stack and the tests alike. */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { OnboardingActivities } from '../activities';
+import { encryptsPayloads } from '../codec/data-converter';
 
 export interface OnboardingWorkerOptions {
   connection: NativeConnection;
@@ -11,10 +13,17 @@ export interface OnboardingWorkerOptions {
   workflowBundlePath?: string;
   /** How long running activities get to finish on shutdown before they are cancelled. */
   shutdownGraceMs: number;
-  dataConverter?: WorkerOptions['dataConverter'];
+  /**
+   * The project's data converter (`createDataConverter(config)` from codec/data-converter.ts): payloads carry
+   * personal data, so a worker without the encrypting codec is refused.
+   */
+  dataConverter: DataConverter;
 }
 
 export async function createOnboardingWorker(options: OnboardingWorkerOptions): Promise<Worker> {
+  if (!encryptsPayloads(options.dataConverter)) {
+    throw new Error('the onboarding worker needs the encrypting data converter (createDataConverter(config))');
+  }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,18 +1,27 @@
 /**
- * Documents in a local directory. Writes go to a temporary file in the same directory and are renamed into
+ * Documents in a local directory, encrypted at rest (AES-256-GCM, format in codec/document-cipher.ts) with the
+ * key ring of the payload codec. Writes go to a temporary file in the same directory and are renamed into
  * place, so a reader never sees a partial file and a crash mid-download leaves no document behind.
+ *
+ * The returned reference describes the ORIGINAL document: its sha256 and size are those of the bytes Ondato
+ * served, not of the ciphertext on disk. `get()` streams the decrypted bytes and errors if the file was altered.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DecryptingStream, EncryptingStream } from '../../codec/document-cipher';
+import type { KeyRing } from '../../codec/keys';
 import { assertSafeKey, type DocumentStore, type PutOptions, type StoredObject } from './document-store';
 import { HashingCounter } from './hashing-counter';
 
 export class LocalDocumentStore implements DocumentStore {
-  constructor(private readonly rootDir: string) {}
+  constructor(
+    private readonly rootDir: string,
+    private readonly keys: KeyRing,
+  ) {}
 
   private pathOf(key: string): string {
     assertSafeKey(key);
@@ -24,10 +33,13 @@ export class LocalDocumentStore implements DocumentStore {
     await mkdir(path.dirname(target), { recursive: true });
     await this.removeAbandonedPartials(target);
     const partial = `${target}.${randomUUID()}.partial`;
+    // Hashed and counted before encryption: the reference matches Ondato's bytes.
     const counter = new HashingCounter(options.onProgress);
     try {
       // flush: the bytes are on disk before the rename publishes the file.
-      await pipeline(body, counter, createWriteStream(partial, { flags: 'wx', flush: true }), { signal: options.signal });
+      await pipeline(body, counter, new EncryptingStream(this.keys), createWriteStream(partial, { flags: 'wx', flush: true }), {
+        signal: options.signal,
+      });
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });
@@ -45,7 +57,14 @@ export class LocalDocumentStore implements DocumentStore {
     await Promise.all(leftovers.map((name) => rm(path.join(path.dirname(target), name), { force: true })));
   }
 
+  /**
+   * The decrypted document. A missing file, an unknown key, or a file that fails authentication errors the
+   * stream (the authentication check happens at its end: use the bytes only once it ended cleanly).
+   */
   async get(key: string): Promise<Readable> {
-    return createReadStream(this.pathOf(key));
+    const decrypted = new DecryptingStream(this.keys, `document ${key}`);
+    // Errors of the file stream (e.g. ENOENT) reach the consumer through `decrypted`.
+    pipelineWithCallback(createReadStream(this.pathOf(key)), decrypted, () => undefined);
+    return decrypted;
   }
 }

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config/env';
 import { CUSTOMER_ID_PATTERN, onboardingWorkflowId } from '../../workflows/messages';
 import { harness } from '../harness/env';
@@ -43,7 +44,6 @@ describe('API surface', () => {
 
   beforeAll(async () => {
     connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace });
     logs = captureLogs();
     const config = loadConfig(
       apiEnv({
@@ -52,6 +52,7 @@ describe('API surface', () => {
         API_TEMPORAL_TIMEOUT_MS: '1000',
       }),
     );
+    client = new Client({ connection, namespace, dataConverter: createDataConverter(config) });
     app = createApp({ temporal: client, config, logger: logs.logger });
   });
   afterAll(async () => {
@@ -243,6 +244,8 @@ describe('API surface', () => {
       expect(document.openapi).toBe('3.1.0');
       expect(Object.keys(document.paths).sort()).toEqual(
         [
+          '/codec/decode',
+          '/codec/encode',
           '/docs',
           '/healthz',
           '/metrics',
@@ -375,7 +378,7 @@ describe('API surface', () => {
       // Short deadlines: every call here is expected to time out.
       const config = loadConfig(apiEnv({ API_TEMPORAL_TIMEOUT_MS: '300', API_START_WAIT_MS: '300' }));
       down = createApp({
-        temporal: new Client({ connection: downConnection, namespace }),
+        temporal: new Client({ connection: downConnection, namespace, dataConverter: createDataConverter(config) }),
         config,
         logger: logs.logger,
       });

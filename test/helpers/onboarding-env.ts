@@ -9,6 +9,9 @@ import path from 'node:path';
 import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import type { DocumentStore } from '../../activities/storage/document-store';
+import { LocalDocumentStore } from '../../activities/storage/local-store';
+import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig, type AppConfig } from '../../config/env';
 import { SimulatorControl } from '../../simulator/control-client';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
@@ -19,6 +22,7 @@ import { onboardingWorkflow } from '../../workflows/onboarding';
 import { CustomerIdKey } from '../../workflows/search-attributes';
 import type { OnboardingInput } from '../../workflows/types';
 import { harness } from '../harness/env';
+import { TEST_CODEC_ENV, testDataConverter, testKeyRing } from './codec-keys';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
 import { startWebhookRelay, type WebhookRelay } from './webhook-relay';
 
@@ -50,8 +54,12 @@ export const SAMPLE_REGISTRATION = {
 };
 
 export interface OnboardingTestEnv {
+  connection: Connection;
+  /** Encrypts with test key A, decrypts A and B (codec-keys.ts). */
   client: Client;
   config: AppConfig;
+  /** The documents the worker stored, read (decrypted) through the store with both test keys. */
+  documents: DocumentStore;
   simulator: RunningSimulator;
   control: SimulatorControl;
   relay: WebhookRelay;
@@ -60,7 +68,8 @@ export interface OnboardingTestEnv {
   taskQueue: string;
   /** Environment variables that point a separate worker process at this environment. */
   workerProcessEnv: Record<string, string>;
-  startWorker(): Promise<void>;
+  /** Starts the in-process worker; `envOverrides` change its configuration (e.g. rotated CODEC_KEYS). */
+  startWorker(envOverrides?: Record<string, string>): Promise<void>;
   stopWorker(): Promise<void>;
   start(input: Partial<OnboardingInput> & { customerId?: string }): Promise<{ link: CustomerLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
   close(): Promise<void>;
@@ -69,7 +78,7 @@ export interface OnboardingTestEnv {
 export async function createOnboardingTestEnv(options: { documentBytes?: number; runWorker?: boolean } = {}): Promise<OnboardingTestEnv> {
   const { address, namespace, bundlePath } = harness();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: testDataConverter() });
   const relay = await startWebhookRelay(client, {
     username: TEST_CREDENTIALS.webhookUsername,
     password: TEST_CREDENTIALS.webhookPassword,
@@ -103,6 +112,7 @@ export async function createOnboardingTestEnv(options: { documentBytes?: number;
     CALLBACK_SECRET: TEST_CREDENTIALS.callbackSecret,
     DOCUMENT_DIR: documentsDir,
     WORKER_SHUTDOWN_GRACE_MS: '2000',
+    ...TEST_CODEC_ENV,
   };
   const config = loadConfig(workerProcessEnv);
 
@@ -111,8 +121,10 @@ export async function createOnboardingTestEnv(options: { documentBytes?: number;
   let nativeConnection: NativeConnection | undefined;
 
   const env: OnboardingTestEnv = {
+    connection,
     client,
     config,
+    documents: new LocalDocumentStore(documentsDir, testKeyRing()),
     simulator,
     control: new SimulatorControl(simulator.url),
     relay,
@@ -120,15 +132,17 @@ export async function createOnboardingTestEnv(options: { documentBytes?: number;
     documentsDir,
     taskQueue,
     workerProcessEnv,
-    async startWorker() {
+    async startWorker(envOverrides) {
+      const workerConfig = envOverrides ? loadConfig({ ...workerProcessEnv, ...envOverrides }) : config;
       nativeConnection ??= await NativeConnection.connect({ address });
       worker = await createOnboardingWorker({
         connection: nativeConnection,
         namespace,
         taskQueue,
-        activities: createActivities(activityDepsFromConfig(config)),
+        activities: createActivities(activityDepsFromConfig(workerConfig)),
         workflowBundlePath: bundlePath,
         shutdownGraceMs: 2_000,
+        dataConverter: createDataConverter(workerConfig),
       });
       running = worker.run();
     },

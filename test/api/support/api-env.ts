@@ -12,16 +12,19 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createActivities } from '../../../activities';
 import { createApp } from '../../../api/app';
+import { createDataConverter } from '../../../codec/data-converter';
 import { loadConfig, type AppConfig } from '../../../config/env';
+import { createLogger } from '../../../observability/logger';
 import { SimulatorControl } from '../../../simulator/control-client';
 import { startSimulator, type RunningSimulator } from '../../../simulator/server';
 import { activityDepsFromConfig } from '../../../workers/activity-deps';
 import { createOnboardingWorker } from '../../../workers/onboarding-worker';
 import { harness } from '../../harness/env';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver';
+import { TEST_CODEC_ENV } from '../../helpers/codec-keys';
 
 export const API_KEY = 'test-api-key';
 export const WEBHOOK_USER = 'ondato-hooks';
@@ -62,9 +65,10 @@ export interface LogCapture {
   text(): string;
 }
 
+/** The service's own logger (redaction included), writing into memory. */
 export function captureLogs(): LogCapture {
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
   return { logger, lines, text: () => lines.join('') };
 }
 
@@ -77,11 +81,13 @@ export function apiEnv(overrides: Record<string, string> = {}): Record<string, s
     WEBHOOK_PASSWORD: WEBHOOK_PASSWORD,
     API_START_WAIT_MS: '10000',
     API_TEMPORAL_TIMEOUT_MS: '3000',
+    ...TEST_CODEC_ENV,
     ...overrides,
   };
 }
 
 export interface ApiTestEnv {
+  /** Uses the API's data converter (test key A). */
   client: Client;
   app: Express;
   config: AppConfig;
@@ -97,7 +103,6 @@ export interface ApiTestEnv {
 export async function createApiTestEnv(options: { env?: Record<string, string> } = {}): Promise<ApiTestEnv> {
   const { address, namespace, bundlePath } = harness();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
   const callbacks = await startCallbackReceiver(CALLBACK_SECRET);
   const simulator = await startSimulator({ ...SIMULATOR_CLIENT, documentBytes: 16 * 1024 });
   const control = new SimulatorControl(simulator.url);
@@ -117,6 +122,7 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
       ...options.env,
     }),
   );
+  const client = new Client({ connection, namespace, dataConverter: createDataConverter(config) });
   const logs = captureLogs();
   const app = createApp({ temporal: client, config, logger: logs.logger });
 
@@ -139,6 +145,7 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
     activities: createActivities(activityDepsFromConfig(config)),
     workflowBundlePath: bundlePath,
     shutdownGraceMs: 1_000,
+    dataConverter: createDataConverter(config),
   });
   const running = worker.run();
 

@@ -1,0 +1,84 @@
+/**
+ * Everything the benchmark starts registers how to stop it here. Scopes close in reverse order on success, on
+ * errors (try/finally) and on Ctrl-C/SIGTERM (every open scope, newest first), so no dev server, child process
+ * or listening socket outlives the run.
+ */
+
+type Stop = () => Promise<unknown> | unknown;
+
+const STOP_TIMEOUT_MS = 15_000;
+const openScopes = new Set<Scope>();
+
+export class Scope {
+  private readonly stops: Array<{ what: string; stop: Stop }> = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly name: string) {
+    openScopes.add(this);
+  }
+
+  /** Registers a stop; the last registered runs first. */
+  defer(what: string, stop: Stop): void {
+    this.stops.push({ what, stop });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const { what, stop } of this.stops.reverse()) {
+        try {
+          await withTimeout(Promise.resolve(stop()), STOP_TIMEOUT_MS, what);
+        } catch (error) {
+          process.stderr.write(`[bench] while stopping ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+        }
+      }
+      openScopes.delete(this);
+    })();
+    return this.closing;
+  }
+}
+
+/** Runs `body` with a fresh scope that is always closed afterwards. */
+export async function withScope<T>(name: string, body: (scope: Scope) => Promise<T>): Promise<T> {
+  const scope = new Scope(name);
+  try {
+    return await body(scope);
+  } finally {
+    await scope.close();
+  }
+}
+
+let interrupted = false;
+
+/** On a signal: close every open scope (newest first), then exit. A second signal exits at once. */
+export function stopEverythingOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write(`\n[bench] ${signal}: stopping everything the benchmark started…\n`);
+      void closeAllScopes().finally(() => process.exit(130));
+    });
+  }
+}
+
+export async function closeAllScopes(): Promise<void> {
+  for (const scope of [...openScopes].reverse()) await scope.close();
+}
+
+export function wasInterrupted(): boolean {
+  return interrupted;
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work,
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not stop within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,82 @@
+/** Reads what Linux says about a process (RSS, CPU time, children) and about the machine, from /proc. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`); 100 on every Linux we run on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Resident set size in bytes, or undefined when the process is gone. */
+export function residentBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmRSS');
+}
+
+/** The process's peak resident set size since it started, in bytes. */
+export function peakResidentBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmHWM');
+}
+
+function statusField(pid: number, field: string): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields that matter come after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total jiffies of all CPUs together, for machine-wide utilisation over an interval. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = values[3] + (values[4] ?? 0);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  return { busy: total - idle, total };
+}
+
+/** Direct children of `pid` whose command line contains `needle`. */
+export function childPids(pid: number, needle: string): number[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when there is no child
+  }
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle))
+    .map((line) => Number.parseInt(line.trim(), 10))
+    .filter((child) => Number.isInteger(child));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+export function mib(bytes: number | undefined): number {
+  return bytes === undefined ? Number.NaN : bytes / (1024 * 1024);
+}

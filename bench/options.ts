@@ -1,0 +1,103 @@
+/**
+ * Command-line options of `npm run bench`. Full sizes by default; `--quick` makes every scenario small enough
+ * for a test run; any size can be set on its own flag (which wins over --quick).
+ */
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['e2e', 'webhooks', 'start', 'streaming', 'waiting'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  only: ScenarioName[];
+  /** Where the results JSON goes; bench/results/<timestamp>.json by default. */
+  out?: string;
+  logLevel: string;
+  e2e: { count: number; concurrency: number; documentKiB: number; warmup: number };
+  webhooks: { rate: number; seconds: number; targets: number };
+  start: { rate: number; seconds: number };
+  streaming: { megabytes: number; repeats: number };
+  waiting: { count: number; concurrency: number };
+}
+
+const FULL = {
+  e2e: { count: 500, concurrency: 50, documentKiB: 64, warmup: 20 },
+  webhooks: { rate: 200, seconds: 60, targets: 200 },
+  start: { rate: 50, seconds: 60 },
+  streaming: { megabytes: 100, repeats: 3 },
+  waiting: { count: 10_000, concurrency: 50 },
+};
+
+const QUICK: typeof FULL = {
+  e2e: { count: 20, concurrency: 10, documentKiB: 64, warmup: 2 },
+  webhooks: { rate: 50, seconds: 3, targets: 10 },
+  start: { rate: 20, seconds: 3 },
+  streaming: { megabytes: 10, repeats: 1 },
+  waiting: { count: 200, concurrency: 20 },
+};
+
+/** flag → [section, field] of the sizes. */
+const SIZE_FLAGS = {
+  'e2e-count': ['e2e', 'count'],
+  'e2e-concurrency': ['e2e', 'concurrency'],
+  'e2e-doc-kib': ['e2e', 'documentKiB'],
+  'e2e-warmup': ['e2e', 'warmup'],
+  'webhook-rate': ['webhooks', 'rate'],
+  'webhook-seconds': ['webhooks', 'seconds'],
+  'webhook-targets': ['webhooks', 'targets'],
+  'start-rate': ['start', 'rate'],
+  'start-seconds': ['start', 'seconds'],
+  'stream-mb': ['streaming', 'megabytes'],
+  'stream-repeats': ['streaming', 'repeats'],
+  'waiting-count': ['waiting', 'count'],
+  'waiting-concurrency': ['waiting', 'concurrency'],
+} as const;
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                 every scenario small (seconds each), for a smoke run
+  --only <list>           comma-separated subset of: ${SCENARIOS.join(', ')}
+  --out <file>            results JSON path (default bench/results/<timestamp>.json)
+  --log-level <level>     LOG_LEVEL of the API and worker processes (default info)
+${Object.entries(SIZE_FLAGS)
+  .map(([flag, [section, field]]) => `  --${flag.padEnd(22)}default ${FULL[section][field as keyof (typeof FULL)[typeof section]]}`)
+  .join('\n')}
+  --help`;
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+      ...Object.fromEntries(Object.keys(SIZE_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+
+  const quick = values.quick === true;
+  const sizes = structuredClone(quick ? QUICK : FULL);
+  for (const [flag, [section, field]] of Object.entries(SIZE_FLAGS)) {
+    const raw = values[flag as keyof typeof values];
+    if (typeof raw !== 'string') continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} must be a non-negative number, got ${raw}`);
+    (sizes[section] as Record<string, number>)[field] = value;
+  }
+
+  const only = typeof values.only === 'string' ? values.only.split(',').map((name) => name.trim()).filter(Boolean) : [...SCENARIOS];
+  for (const name of only) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+  }
+  return {
+    quick,
+    only: only as ScenarioName[],
+    out: typeof values.out === 'string' ? values.out : undefined,
+    logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : 'info',
+    ...sizes,
+  };
+}

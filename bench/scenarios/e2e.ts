@@ -1,0 +1,136 @@
+/**
+ * Scenario 1, end to end: N onboardings through the real HTTP API, `concurrency` in flight. Each one: start
+ * (POST /v1/onboardings), the customer finishes in the simulator, the simulator's webhooks reach the API and
+ * become signals, the worker fetches the results, stores the documents, decides, and the callback reaches the
+ * receiver. Baseline: the floor workflow with as many activities and one signal, on a fresh dev server.
+ */
+import { performance } from 'node:perf_hooks';
+import { finishFloorRun, floorResult, startFloorRun } from '../floor/floor-client';
+import { startFloorStack } from '../floor/floor-stack';
+import type { FloorInput } from '../floor/messages';
+import type { RunContext } from '../infra/run-context';
+import { startServiceStack, type ServiceStack } from '../infra/service-stack';
+import { withScope } from '../infra/teardown';
+import { median, runShape, type RunShape } from '../measure/histories';
+import { measureClosedLoop } from '../measure/closed-loop-phase';
+import { runPool } from '../measure/pool';
+import { figure, type ScenarioResult } from '../report/figures';
+import { say } from '../report/progress';
+import { resourcesTable } from '../report/table';
+import { customerIds, startOnboarding } from './onboarding-api';
+
+export interface E2eOptions {
+  count: number;
+  concurrency: number;
+  documentBytes: number;
+  /** Unmeasured runs first, so JIT warm-up and connection set-up stay out of the figures. */
+  warmup: number;
+  /** How long one onboarding may take before it counts as stuck. */
+  timeoutMs: number;
+}
+
+const SHAPE_SAMPLE = 5;
+
+export async function e2eScenario(context: RunContext, options: E2eOptions): Promise<ScenarioResult> {
+  const startedAt = Date.now();
+  const service = await withScope('e2e: service', async (scope) => {
+    const stack = await startServiceStack(scope, context, { documentBytes: options.documentBytes });
+    const nextId = customerIds('e2e');
+    const onboard = (customerId: string): Promise<{ ms: number; outcome?: string; workflowId: string }> =>
+      oneOnboarding(stack, customerId, options);
+    await runPool({ count: options.warmup, concurrency: options.concurrency, task: (i) => onboard(nextId(-1 - i)) });
+
+    const phase = await measureClosedLoop({
+      label: 'service onboardings',
+      count: options.count,
+      concurrency: options.concurrency,
+      processes: stack.processes(),
+      task: (i) => onboard(nextId(i)),
+    });
+    const workflowIds = phase.values.slice(0, SHAPE_SAMPLE).map((value) => value.workflowId);
+    const shapes = await Promise.all(workflowIds.map((id) => runShape(stack.devServer.client, id)));
+    const outcomes: Record<string, number> = {};
+    for (const { outcome = 'none' } of phase.values) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    return { ...phase.summary, shapes, outcomes, badSignatures: stack.callbacks.badSignatures() };
+  });
+  say(resourcesTable('service', service.resources));
+
+  const floorInput = floorShape(service.shapes);
+  const floor = await withScope('e2e: floor', async (scope) => {
+    const stack = await startFloorStack(scope, context);
+    const run = async (workflowId: string): Promise<{ ms: number }> => {
+      const began = performance.now();
+      await startFloorRun(stack.client, workflowId, floorInput);
+      await finishFloorRun(stack.client, workflowId);
+      await floorResult(stack.client, workflowId);
+      return { ms: performance.now() - began };
+    };
+    const nextId = customerIds('floor');
+    await runPool({ count: options.warmup, concurrency: options.concurrency, task: (i) => run(nextId(-1 - i)) });
+    const phase = await measureClosedLoop({
+      label: 'floor runs',
+      count: options.count,
+      concurrency: options.concurrency,
+      processes: stack.processes(),
+      task: (i) => run(nextId(i)),
+    });
+    return phase.summary;
+  });
+  say(resourcesTable('floor', floor.resources));
+
+  const approved = service.outcomes.approved ?? 0;
+  return {
+    name: 'e2e',
+    title: 'End to end through the HTTP API',
+    params: {
+      onboardings: options.count,
+      inFlight: options.concurrency,
+      documentBytes: options.documentBytes,
+      warmup: options.warmup,
+    },
+    figures: [
+      figure('throughput', 'onboardings/s', service.perSecond, floor.perSecond, 'floor workflow, fresh dev server', {
+        text: '≥ 0.8× floor',
+        met: (_value, ratio) => ratio !== null && ratio >= 0.8,
+      }),
+      figure('latency p50', 'ms', service.latency.p50Ms, floor.latency.p50Ms, 'floor workflow, fresh dev server'),
+      figure('latency p95', 'ms', service.latency.p95Ms, floor.latency.p95Ms, 'floor workflow, fresh dev server'),
+    ],
+    checks: {
+      onboardings: options.count,
+      completed: service.completed,
+      approved,
+      failed: service.failed,
+      badCallbackSignatures: service.badSignatures,
+      floorCompleted: floor.completed,
+    },
+    resources: { service: service.resources, floor: floor.resources },
+    details: {
+      serviceRunShape: service.shapes,
+      floorInput,
+      outcomes: service.outcomes,
+      service: { latency: service.latency, elapsedMs: service.elapsedMs, errors: service.errors },
+      floor: { latency: floor.latency, elapsedMs: floor.elapsedMs, errors: floor.errors },
+    },
+    durationMs: Date.now() - startedAt,
+  };
+}
+
+async function oneOnboarding(
+  stack: ServiceStack,
+  customerId: string,
+  options: E2eOptions,
+): Promise<{ ms: number; outcome?: string; workflowId: string }> {
+  const began = performance.now();
+  const started = await startOnboarding(stack.http, customerId);
+  await stack.control.complete(started.idvId, { outcome: 'approved', documentBytes: options.documentBytes });
+  const callback = await stack.callbacks.waitFor(customerId, options.timeoutMs);
+  return { ms: performance.now() - began, outcome: callback.outcome, workflowId: started.workflowId };
+}
+
+/** The floor gets the service's shape: as many activities, split the same way around the one signal. */
+function floorShape(shapes: RunShape[]): FloorInput {
+  const activities = Math.max(2, median(shapes.map((shape) => shape.activities)) || 8);
+  const before = Math.min(activities - 1, Math.max(1, median(shapes.map((shape) => shape.activitiesBeforeFirstSignal)) || 2));
+  return { activitiesBeforeSignal: before, activitiesAfterSignal: activities - before };
+}

@@ -1,0 +1,202 @@
+/**
+ * Scenario 2, webhook intake: open-loop load at a fixed rate on POST /webhooks/ondato for running
+ * onboardings, each delivery a valid Ondato envelope with a unique id. Then every delivery the API answered
+ * 2xx must be in its run's history as a signal. Baseline: the same signals at the same rate straight to
+ * Temporal (client.workflow.getHandle().signal) from the benchmark process, on the same stack.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { ondatoWebhookSignal } from '../../workflows/messages';
+import { basicAuthHeader, BENCH_CREDENTIALS } from '../infra/credentials';
+import type { RunContext } from '../infra/run-context';
+import { startServiceStack, type ServiceStack } from '../infra/service-stack';
+import { withScope } from '../infra/teardown';
+import { signalsInHistory } from '../measure/histories';
+import type { SendOutcome } from '../measure/open-loop';
+import { measureOpenLoop } from '../measure/open-loop-phase';
+import { runPool } from '../measure/pool';
+import { figure, type ScenarioResult } from '../report/figures';
+import { progress, say } from '../report/progress';
+import { resourcesTable } from '../report/table';
+import { customerIds, startOnboarding, type StartedOnboarding } from './onboarding-api';
+import { waitForQuiet } from './quiet';
+
+export interface WebhookOptions {
+  rate: number;
+  seconds: number;
+  /** Running onboardings the deliveries are spread over. */
+  targets: number;
+}
+
+interface Target extends StartedOnboarding {
+  /** The IDV resource as Ondato puts it in a webhook's payload. */
+  payload: Record<string, unknown>;
+}
+
+const WEBHOOK_TYPE = 'IdentityVerification.StatusChanged';
+const SIGNAL_NAME = 'ondatoWebhook';
+
+export async function webhooksScenario(context: RunContext, options: WebhookOptions): Promise<ScenarioResult> {
+  const startedAt = Date.now();
+  return withScope('webhooks', async (scope) => {
+    const stack = await startServiceStack(scope, context, { documentBytes: 64 * 1024 });
+    const targets = await startTargets(stack, options.targets);
+    await waitForQuiet(stack.control);
+
+    // Delivery ids each run acknowledged, per phase: what must be found in history afterwards.
+    const viaApi = new Map<string, string[]>();
+    const direct = new Map<string, string[]>();
+    const auth = basicAuthHeader(BENCH_CREDENTIALS.webhookUsername, BENCH_CREDENTIALS.webhookPassword);
+
+    const api = await measureOpenLoop({
+      label: `POST /webhooks/ondato at ${options.rate}/s`,
+      ratePerSecond: options.rate,
+      seconds: options.seconds,
+      processes: stack.processes(),
+      send: async (index): Promise<SendOutcome> => {
+        const target = targets[index % targets.length];
+        const envelope = {
+          id: randomUUID(),
+          applicationId: target.payload.applicationId ?? null,
+          createdUtc: new Date().toISOString(),
+          type: WEBHOOK_TYPE,
+          payload: target.payload,
+        };
+        const answer = await stack.http.postJson('/webhooks/ondato', envelope, { authorization: auth });
+        if (answer.status < 200 || answer.status > 299) return { ok: false, failure: `HTTP ${answer.status}` };
+        const status = (JSON.parse(answer.body) as { status?: string }).status;
+        if (status !== 'relayed') return { ok: false, failure: `answered ${status}` };
+        remember(viaApi, target.workflowId, envelope.id);
+        return { ok: true };
+      },
+    });
+    say(resourcesTable('via the API', api.resources));
+    await waitForQuiet(stack.control);
+
+    const client = stack.devServer.client;
+    const baseline = await measureOpenLoop({
+      label: `direct signals at ${options.rate}/s`,
+      ratePerSecond: options.rate,
+      seconds: options.seconds,
+      processes: stack.processes(),
+      send: async (index): Promise<SendOutcome> => {
+        const target = targets[index % targets.length];
+        const deliveryId = randomUUID();
+        await client.workflow.getHandle(target.workflowId).signal(ondatoWebhookSignal, {
+          deliveryId,
+          type: WEBHOOK_TYPE,
+          idvId: target.idvId,
+          createdUtc: new Date().toISOString(),
+        });
+        remember(direct, target.workflowId, deliveryId);
+        return { ok: true };
+      },
+    });
+    say(resourcesTable('direct signals', baseline.resources));
+    await waitForQuiet(stack.control);
+
+    const check = await findInHistories(client, targets, [viaApi, direct]);
+    const [apiLost, directLost] = check.lost;
+    return {
+      name: 'webhooks',
+      title: 'Webhook intake under open-loop load',
+      params: { ratePerSecond: options.rate, seconds: options.seconds, runningOnboardings: targets.length },
+      figures: [
+        figure('latency p50', 'ms', api.latency.p50Ms, baseline.latency.p50Ms, 'direct signal, same rate'),
+        figure('latency p95', 'ms', api.latency.p95Ms, baseline.latency.p95Ms, 'direct signal, same rate'),
+        figure('latency p99', 'ms', api.latency.p99Ms, baseline.latency.p99Ms, 'direct signal, same rate', {
+          text: '≤ 25 ms',
+          met: (value) => value <= 25,
+        }),
+        figure('latency max', 'ms', api.latency.maxMs, baseline.latency.maxMs, 'direct signal, same rate'),
+        figure('errors', 'requests', api.failed, baseline.failed, 'direct signal, same rate'),
+        figure('lost (2xx, not in history)', 'webhooks', apiLost, directLost, 'direct signal, same rate', {
+          text: '= 0',
+          met: (value) => value === 0,
+        }),
+      ],
+      checks: {
+        sent: api.sent,
+        acknowledged: api.succeeded,
+        errors: api.failed,
+        lost: apiLost,
+        baselineSent: baseline.sent,
+        baselineLost: directLost,
+        historiesReadable: check.idsReadable,
+      },
+      resources: { api: api.resources, direct: baseline.resources },
+      details: {
+        api: withoutResources(api),
+        direct: withoutResources(baseline),
+        signalsInHistory: check.signals,
+      },
+      durationMs: Date.now() - startedAt,
+    };
+  });
+}
+
+async function startTargets(stack: ServiceStack, count: number): Promise<Target[]> {
+  const nextId = customerIds('hooks');
+  const bar = progress('starting the onboardings that receive webhooks');
+  const pool = await runPool({
+    count,
+    concurrency: Math.min(20, count),
+    task: async (index) => {
+      const started = await startOnboarding(stack.http, nextId(index));
+      const state = await stack.control.verification(started.idvId);
+      return { ...started, payload: state.identityVerification };
+    },
+    onProgress: (done) => bar.update(`${done}/${count}`),
+  });
+  const failure = pool.results.find((result) => result.error);
+  if (failure) throw failure.error;
+  bar.done(`${count} running`);
+  return pool.results.flatMap((result) => (result.value ? [result.value] : []));
+}
+
+function remember(acknowledged: Map<string, string[]>, workflowId: string, deliveryId: string): void {
+  const ids = acknowledged.get(workflowId);
+  if (ids) ids.push(deliveryId);
+  else acknowledged.set(workflowId, [deliveryId]);
+}
+
+/**
+ * Every acknowledged delivery must be a signal in its run's history. By delivery id when the payloads can be
+ * read; otherwise by count (a run must hold at least as many signals as were acknowledged for it).
+ */
+async function findInHistories(
+  client: Client,
+  targets: Target[],
+  phases: Array<Map<string, string[]>>,
+): Promise<{ lost: number[]; signals: number; idsReadable: boolean }> {
+  const lost = phases.map(() => 0);
+  let signals = 0;
+  let idsReadable = true;
+  const bar = progress('checking histories');
+  await runPool({
+    count: targets.length,
+    concurrency: 10,
+    task: async (index) => {
+      const { workflowId } = targets[index];
+      const found = await signalsInHistory(client, workflowId, SIGNAL_NAME);
+      signals += found.count;
+      if (!found.deliveryIds) {
+        idsReadable = false;
+        const expected = phases.reduce((sum, phase) => sum + (phase.get(workflowId)?.length ?? 0), 0);
+        lost[0] += Math.max(0, expected - found.count);
+        return;
+      }
+      phases.forEach((phase, phaseIndex) => {
+        for (const id of phase.get(workflowId) ?? []) if (!found.deliveryIds?.has(id)) lost[phaseIndex] += 1;
+      });
+    },
+    onProgress: (done) => bar.update(`${done}/${targets.length}`),
+  });
+  bar.done(`${signals} signals found, ${lost.join(' / ')} lost`);
+  return { lost, signals, idsReadable };
+}
+
+function withoutResources<T extends { resources: unknown }>(phase: T): Omit<T, 'resources'> {
+  const { resources: _resources, ...rest } = phase;
+  return rest;
+}

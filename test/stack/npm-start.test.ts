@@ -1,0 +1,142 @@
+/**
+ * The README's "run" path, as a new user takes it: `npm start`, wait for the banner, `npm run demo` to run one
+ * onboarding to its outcome over HTTP, Ctrl-C-like SIGTERM, nothing left running; a second start still knows
+ * the earlier run (the dev server's SQLite file persists).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface StartedStack {
+  child: ChildProcess;
+  output: () => string;
+  readyMs: number;
+  devServerPid: number;
+}
+
+function run(command: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', command, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+async function startStack(env: NodeJS.ProcessEnv, dbFile: string): Promise<StartedStack> {
+  const started = Date.now();
+  // Its own process group, like a terminal's foreground job: the signal goes to npm and everything under it.
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('Ondato onboarding is running')) {
+        clearInterval(timer);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`npm start exited with ${child.exitCode}:\n${output}`));
+      }
+    }, 50);
+  });
+  const devServerPid = Number(readFileSync(`${dbFile}.pid`, 'utf8'));
+  return { child, output: () => output, readyMs: Date.now() - started, devServerPid };
+}
+
+async function stopStack(stack: StartedStack): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => stack.child.once('exit', (code) => resolve(code)));
+  process.kill(-(stack.child.pid as number), 'SIGTERM');
+  return exited;
+}
+
+describe('npm start', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'onboarding-stack-'));
+  const dbFile = path.join(dataDir, 'temporal.sqlite');
+  let stack: StartedStack | undefined;
+  let env: NodeJS.ProcessEnv;
+  let ports: number[];
+
+  beforeAll(async () => {
+    const [api, simulator, temporal, ui] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    ports = [api, simulator, temporal, ui];
+    env = {
+      ...process.env,
+      API_PORT: String(api),
+      SIMULATOR_PORT: String(simulator),
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
+      TEMPORAL_UI_PORT: String(ui),
+      TEMPORAL_DB_FILE: dbFile,
+      DOCUMENT_DIR: path.join(dataDir, 'documents'),
+      LOG_LEVEL: 'warn',
+    };
+  });
+
+  afterAll(async () => {
+    if (stack && stack.child.exitCode === null) await stopStack(stack);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs an onboarding, stops cleanly on SIGTERM, and remembers the run on the next start', async () => {
+    stack = await startStack(env, dbFile);
+    process.stdout.write(`npm start → ready in ${stack.readyMs} ms\n`);
+    expect(stack.output()).toContain(`http://127.0.0.1:${ports[3]}`); // the banner names the Temporal UI
+
+    const demo = await run(['run', 'demo', '--', '--customer', 'c-stack-1', '--complete', 'approved', '--wait'], env);
+    expect(demo.output).toContain('customer URL:  http://127.0.0.1:');
+    expect(demo.output).toContain('outcome: approved');
+    expect(demo.code).toBe(0);
+
+    const first = stack;
+    expect(await stopStack(first)).toBe(0);
+    expect(first.output()).toContain('[start] stopped');
+    expect(isAlive(first.devServerPid)).toBe(false);
+    expect(existsSync(`${dbFile}.pid`)).toBe(false);
+    for (const port of ports) expect(await portIsFree(port)).toBe(true);
+
+    stack = await startStack(env, dbFile);
+    const state = await fetch(`http://127.0.0.1:${ports[0]}/v1/onboardings/c-stack-1`, {
+      headers: { authorization: 'Bearer dev-api-key' },
+    });
+    expect(state.status).toBe(200);
+    expect(await state.json()).toMatchObject({ workflowId: 'onboarding-c-stack-1', outcome: 'approved' });
+    expect(await stopStack(stack)).toBe(0);
+    expect(isAlive(stack.devServerPid)).toBe(false);
+  });
+});
