@@ -14,7 +14,8 @@ export function toActivityFailure(error: unknown): unknown {
       message: error.message,
       type: FailureType.OndatoRequestRejected,
       nonRetryable: true,
-      details: [{ ...details[0], params: error.params }],
+      // Details are payloads, encrypted by the codec; the message stays free of submitted values.
+      details: [{ ...details[0], params: error.params, ondatoMessage: error.ondatoMessage }],
     });
   }
   return ApplicationFailure.create({

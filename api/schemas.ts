@@ -320,7 +320,9 @@ export const codecPayloadsSchema = component(
           data: base64.nullish().describe('base64'),
         }),
       )
-      .max(10_000),
+      .max(10_000)
+      // The Temporal CLI sends `{}` for an empty list (protobuf JSON omits empty repeated fields).
+      .default([]),
   }),
   {
     id: 'CodecPayloads',

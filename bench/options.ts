@@ -13,27 +13,29 @@ export interface BenchOptions {
   /** Where the results JSON goes; bench/results/<timestamp>.json by default. */
   out?: string;
   logLevel: string;
+  /** NODE_OPTIONS for both worker processes, e.g. "--max-old-space-size=1024" (which also shrinks the workflow cache). */
+  workerNodeOptions?: string;
   e2e: { count: number; concurrency: number; documentKiB: number; warmup: number };
-  webhooks: { rate: number; seconds: number; targets: number };
-  start: { rate: number; seconds: number };
+  webhooks: { rate: number; seconds: number; targets: number; warmupSeconds: number; withoutWorker: boolean };
+  start: { rate: number; seconds: number; warmupSeconds: number };
   streaming: { megabytes: number; repeats: number };
   waiting: { count: number; concurrency: number };
 }
 
 const FULL = {
   e2e: { count: 500, concurrency: 50, documentKiB: 64, warmup: 20 },
-  webhooks: { rate: 200, seconds: 60, targets: 200 },
-  start: { rate: 50, seconds: 60 },
+  webhooks: { rate: 200, seconds: 60, targets: 200, warmupSeconds: 5 },
+  start: { rate: 50, seconds: 60, warmupSeconds: 5 },
   streaming: { megabytes: 100, repeats: 3 },
   waiting: { count: 10_000, concurrency: 50 },
 };
 
 const QUICK: typeof FULL = {
   e2e: { count: 20, concurrency: 10, documentKiB: 64, warmup: 2 },
-  webhooks: { rate: 50, seconds: 3, targets: 10 },
-  start: { rate: 20, seconds: 3 },
+  webhooks: { rate: 50, seconds: 2, targets: 10, warmupSeconds: 0.5 },
+  start: { rate: 20, seconds: 2, warmupSeconds: 0.5 },
   streaming: { megabytes: 10, repeats: 1 },
-  waiting: { count: 200, concurrency: 20 },
+  waiting: { count: 60, concurrency: 20 },
 };
 
 /** flag → [section, field] of the sizes. */
@@ -45,8 +47,10 @@ const SIZE_FLAGS = {
   'webhook-rate': ['webhooks', 'rate'],
   'webhook-seconds': ['webhooks', 'seconds'],
   'webhook-targets': ['webhooks', 'targets'],
+  'webhook-warmup': ['webhooks', 'warmupSeconds'],
   'start-rate': ['start', 'rate'],
   'start-seconds': ['start', 'seconds'],
+  'start-warmup': ['start', 'warmupSeconds'],
   'stream-mb': ['streaming', 'megabytes'],
   'stream-repeats': ['streaming', 'repeats'],
   'waiting-count': ['waiting', 'count'],
@@ -59,6 +63,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only <list>           comma-separated subset of: ${SCENARIOS.join(', ')}
   --out <file>            results JSON path (default bench/results/<timestamp>.json)
   --log-level <level>     LOG_LEVEL of the API and worker processes (default info)
+  --webhook-without-worker  diagnostic: stop the worker before the webhook load (intake cost only)
+  --worker-node-options <opts>  NODE_OPTIONS of both worker processes, e.g. --max-old-space-size=1024
 ${Object.entries(SIZE_FLAGS)
   .map(([flag, [section, field]]) => `  --${flag.padEnd(22)}default ${FULL[section][field as keyof (typeof FULL)[typeof section]]}`)
   .join('\n')}
@@ -72,6 +78,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       out: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'webhook-without-worker': { type: 'boolean', default: false },
+      'worker-node-options': { type: 'string' },
       help: { type: 'boolean', default: false },
       ...Object.fromEntries(Object.keys(SIZE_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
     },
@@ -98,6 +106,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     only: only as ScenarioName[],
     out: typeof values.out === 'string' ? values.out : undefined,
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : 'info',
+    workerNodeOptions: typeof values['worker-node-options'] === 'string' ? values['worker-node-options'] : undefined,
     ...sizes,
+    webhooks: { ...sizes.webhooks, withoutWorker: values['webhook-without-worker'] === true },
   };
 }

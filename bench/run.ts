@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   return withScope('run', async (scope) => {
     const workDir = mkdtempSync(path.join(tmpdir(), 'ondato-bench-'));
     scope.defer('scratch files', () => rmSync(workDir, { recursive: true, force: true }));
-    const context: RunContext = { workDir, logDir, logLevel: options.logLevel };
+    const context: RunContext = { workDir, logDir, logLevel: options.logLevel, workerNodeOptions: options.workerNodeOptions };
     say(`Benchmark ${options.quick ? '(quick) ' : ''}: ${options.only.join(', ')}; service logs in ${path.relative(process.cwd(), logDir)}`);
     await buildBundles(context, options);
 

@@ -67,7 +67,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   encrypt(payload: Payload): Payload {
     const { id, key } = this.keys.active();
-    const plaintext = ProtoPayload.encode({ metadata: payload.metadata ?? {}, data: payload.data ?? new Uint8Array() }).finish();
+    const plaintext = ProtoPayload.encode({
+      metadata: payload.metadata ?? {},
+      data: payload.data ?? new Uint8Array(),
+    }).finish();
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(additionalData(id));
@@ -84,22 +87,32 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   decrypt(payload: Payload): Payload {
     const keyId = metadataText(payload, KEY_ID_METADATA_KEY);
-    if (!keyId) throw new PayloadDecryptionError(`an encrypted payload has no ${KEY_ID_METADATA_KEY} metadata`);
+    if (!keyId)
+      throw new PayloadDecryptionError(`an encrypted payload has no ${KEY_ID_METADATA_KEY} metadata`);
     const cipherName = metadataText(payload, CIPHER_METADATA_KEY) ?? CIPHER;
     if (cipherName !== CIPHER) {
-      throw new PayloadDecryptionError(`payload encrypted with key "${keyId}" uses the unsupported cipher ${cipherName}`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}" uses the unsupported cipher ${cipherName}`,
+      );
     }
     const key = this.keys.require(keyId, 'a payload');
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) {
-      throw new PayloadDecryptionError(`payload encrypted with key "${keyId}" is truncated (${data.length} bytes)`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}" is truncated (${data.length} bytes)`,
+      );
     }
     let plaintext: Buffer;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAAD(additionalData(keyId));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      plaintext = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      plaintext = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
     } catch (error) {
       throw new PayloadDecryptionError(
         `payload encrypted with key "${keyId}" failed authentication: wrong key material for that id, or the payload was altered`,

@@ -16,6 +16,8 @@ export function createDataConverter(config: { codec: { keyRing: KeyRing } }): Da
 }
 
 /** True when the converter encrypts payloads: workers and the API refuse to run without it. */
-export function encryptsPayloads(converter: Pick<DataConverter | LoadedDataConverter, 'payloadCodecs'> | undefined): boolean {
+export function encryptsPayloads(
+  converter: Pick<DataConverter | LoadedDataConverter, 'payloadCodecs'> | undefined,
+): boolean {
   return (converter?.payloadCodecs ?? []).some((codec) => codec instanceof AesGcmPayloadCodec);
 }

@@ -116,7 +116,8 @@ export class DecryptingStream extends Transform {
       throw new DocumentDecryptionError(`${this.what} is not an encrypted document (unknown format)`);
     }
     const version = data[MAGIC.length];
-    if (version !== VERSION) throw new DocumentDecryptionError(`${this.what} has unsupported format version ${version}`);
+    if (version !== VERSION)
+      throw new DocumentDecryptionError(`${this.what} has unsupported format version ${version}`);
     const idLength = data[MAGIC.length + 1];
     const headerBytes = FIXED_HEADER_BYTES + idLength + IV_BYTES;
     if (data.length < headerBytes) return undefined;
@@ -133,7 +134,10 @@ export class DecryptingStream extends Transform {
   private decryptHoldingBackTag(chunk: Buffer): Buffer {
     const decipher = this.decipher as DecipherGCM;
     if (chunk.length >= TAG_BYTES) {
-      const out = Buffer.concat([decipher.update(this.tail), decipher.update(chunk.subarray(0, chunk.length - TAG_BYTES))]);
+      const out = Buffer.concat([
+        decipher.update(this.tail),
+        decipher.update(chunk.subarray(0, chunk.length - TAG_BYTES)),
+      ]);
       this.tail = Buffer.from(chunk.subarray(chunk.length - TAG_BYTES));
       return out;
     }

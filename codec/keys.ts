@@ -36,6 +36,7 @@ export const codecKeysSchema = z.string().transform((text, ctx): CodecKey[] => {
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   const keys: CodecKey[] = [];
+  const seen = new Set<string>();
   const problem = (message: string): void => {
     ctx.issues.push({ code: 'custom', message, input: '(redacted)' });
   };
@@ -47,12 +48,15 @@ export const codecKeysSchema = z.string().transform((text, ctx): CodecKey[] => {
     const where = `entry ${index + 1}${id && KEY_ID_PATTERN.test(id) ? ` ("${id}")` : ''}`;
     if (separator < 0) return problem(`${where}: expected <id>:<base64 key>`);
     if (!KEY_ID_PATTERN.test(id)) return problem(`${where}: ${KEY_ID_RULE}`);
+    if (seen.has(id)) return problem(`${where}: the key id "${id}" appears twice`);
+    seen.add(id);
     if (!BASE64_PATTERN.test(material)) return problem(`${where}: the key is not standard base64`);
     const key = Buffer.from(material, 'base64');
     if (key.length !== KEY_BYTES) {
-      return problem(`${where}: the key must decode to exactly ${KEY_BYTES} bytes (AES-256), got ${key.length}`);
+      return problem(
+        `${where}: the key must decode to exactly ${KEY_BYTES} bytes (AES-256), got ${key.length}`,
+      );
     }
-    if (keys.some((known) => known.id === id)) return problem(`${where}: the key id "${id}" appears twice`);
     keys.push({ id, key });
   });
   return keys;
@@ -80,12 +84,15 @@ export class KeyRing {
     const map = new Map<string, Buffer>();
     for (const { id, key } of keys) {
       if (!KEY_ID_PATTERN.test(id)) throw new Error(`invalid key id ${JSON.stringify(id)}`);
-      if (key.length !== KEY_BYTES) throw new Error(`key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`);
+      if (key.length !== KEY_BYTES)
+        throw new Error(`key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`);
       if (map.has(id)) throw new Error(`key id "${id}" appears twice`);
       map.set(id, Buffer.from(key));
     }
     if (!map.has(activeKeyId)) {
-      throw new Error(`the active key "${activeKeyId}" is not in the key ring (${[...map.keys()].join(', ')})`);
+      throw new Error(
+        `the active key "${activeKeyId}" is not in the key ring (${[...map.keys()].join(', ')})`,
+      );
     }
     this.#keys = map;
     this.activeKeyId = activeKeyId;

@@ -19,7 +19,8 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 function fields(meta: LogMetadata | undefined): Record<string, unknown> {
   if (!meta) return {};
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(meta)) out[key] = value instanceof Error ? safeError(value) : value;
+  for (const [key, value] of Object.entries(meta))
+    out[key] = value instanceof Error ? safeError(value) : value;
   return out;
 }
 
@@ -57,6 +58,12 @@ export interface RuntimeLoggingOptions {
   shutdownSignals?: NodeJS.Signals[];
   /** The Rust core's log level (it is chatty below WARN). */
   coreLevel?: LogLevel;
+  /**
+   * Forward the core's logs to `logger` (default) rather than printing them to stderr in the core's format.
+   * Forwarding holds the event loop open until the Runtime shuts down (after its last connection closes), so a
+   * process that may never open a connection, e.g. a test file without a worker, should not forward.
+   */
+  forwardCoreLogs?: boolean;
 }
 
 /** Installs the Temporal Runtime with its logs going to `logger`. Call once, before any worker or connection. */
@@ -67,7 +74,7 @@ export function installRuntimeLogging(logger: Logger, options: RuntimeLoggingOpt
     telemetryOptions: {
       logging: {
         filter: makeTelemetryFilterString({ core: options.coreLevel ?? 'WARN', other: 'ERROR' }),
-        forward: {},
+        ...(options.forwardCoreLogs === false ? { console: {} } : { forward: {} }),
       },
     },
   });

@@ -16,6 +16,8 @@ export interface OndatoErrorDetails {
   operation: string;
   status?: number;
   reason?: string;
+  /** Ondato's human message; may echo submitted values, so never part of the error message. */
+  ondatoMessage?: string;
   params?: OndatoErrorBody['params'];
   retryAfterMs?: number;
   /** For malformed responses: the path of the first offending field, e.g. `step.kycIdentification.id`. */
@@ -28,6 +30,7 @@ export class OndatoError extends Error {
   readonly operation: string;
   readonly status?: number;
   readonly reason?: string;
+  readonly ondatoMessage?: string;
   readonly params?: OndatoErrorBody['params'];
   readonly retryAfterMs?: number;
   readonly field?: string;
@@ -40,6 +43,7 @@ export class OndatoError extends Error {
     this.operation = details.operation;
     this.status = details.status;
     this.reason = details.reason;
+    this.ondatoMessage = details.ondatoMessage;
     this.params = details.params;
     this.retryAfterMs = details.retryAfterMs;
     this.field = details.field;

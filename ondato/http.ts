@@ -124,6 +124,7 @@ export function malformed(operation: string, field: string, detail: string): Ond
 }
 
 const MAX_ERROR_TEXT = 300;
+const MAX_REASON_TEXT = 100;
 
 /**
  * Builds the error for a non-2xx answer. Ondato's API answers `{ reason, message, params }`; the token server
@@ -143,18 +144,19 @@ export async function errorFromResponse(
   }
   const body = parseErrorBody(text);
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-  const summary = [body.reason, body.message].filter(Boolean).join(': ').slice(0, MAX_ERROR_TEXT);
-  return new OndatoError(
-    `Ondato ${operation} failed with HTTP ${response.status}${summary ? ` (${summary})` : ''}`,
-    {
-      kind: 'http',
-      operation,
-      status: response.status,
-      reason: body.reason,
-      params: body.params,
-      retryAfterMs,
-    },
-  );
+  // The error message ends up in plain text in Temporal history (failure messages are not encrypted) and in
+  // logs: it names Ondato's reason code only. Ondato's free-text message can echo submitted values
+  // (names, personal codes), so it travels separately (failure details, which the codec encrypts).
+  const reason = body.reason?.slice(0, MAX_REASON_TEXT);
+  return new OndatoError(`Ondato ${operation} failed with HTTP ${response.status}${reason ? ` (${reason})` : ''}`, {
+    kind: 'http',
+    operation,
+    status: response.status,
+    reason: body.reason,
+    ondatoMessage: body.message?.slice(0, MAX_ERROR_TEXT),
+    params: body.params,
+    retryAfterMs,
+  });
 }
 
 interface ParsedErrorBody {

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { loadConfig } from '../config/env';
+import { DEV_DEFAULTS, loadConfig } from '../config/env';
 import { SimulatorControl } from '../simulator/control-client';
 
 const SAMPLE_REGISTRATION = {
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     [
       `onboarding ${started.workflowId} (HTTP ${response.status})`,
       `  customer URL:  ${started.customerUrl ?? '(not issued yet)'}`,
-      `  status:        curl -H 'authorization: Bearer ${env.API_KEYS[0]}' ${apiUrl}/v1/onboardings/${customerId}`,
+      // A configured key is a secret: only the development key is printed.
+      `  status:        curl -H 'authorization: Bearer ${env.API_KEYS[0] === DEV_DEFAULTS.apiKey ? DEV_DEFAULTS.apiKey : '<API key>'}' ${apiUrl}/v1/onboardings/${customerId}`,
       `  Temporal UI:   http://127.0.0.1:${env.TEMPORAL_UI_PORT}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows?query=${uiQuery}`,
       '',
     ].join('\n'),

@@ -50,7 +50,10 @@ function toJson(payloads: Payload[]): CodecPayloads {
   return {
     payloads: payloads.map((payload) => ({
       metadata: Object.fromEntries(
-        Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+        Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value).toString('base64'),
+        ]),
       ),
       data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
     })),
@@ -76,8 +79,9 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
   };
 
   const namespace: RequestHandler = (req, _res, next) => {
+    // The Temporal CLI sends an empty X-Namespace when given no --namespace: that names none.
     const asked = req.get('x-namespace');
-    if (asked !== undefined && asked !== deps.namespace) {
+    if (asked && asked !== deps.namespace) {
       return next(new ApiError(403, 'forbidden', `This codec serves the namespace "${deps.namespace}" only`));
     }
     next();
@@ -85,11 +89,21 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
 
   const auth: RequestHandler =
     deps.access === 'tokens'
-      ? requireBearerToken(deps.tokens, CODEC_REALM, 'A valid codec token is required (Authorization: Bearer <token>)')
+      ? requireBearerToken(
+          deps.tokens,
+          CODEC_REALM,
+          'A valid codec token is required (Authorization: Bearer <token>)',
+        )
       : deps.access === 'open'
         ? (_req, _res, next) => next()
         : (_req, _res, next) =>
-            next(new ApiError(403, 'forbidden', 'The codec endpoint is disabled: no CODEC_ENDPOINT_TOKENS configured'));
+            next(
+              new ApiError(
+                403,
+                'forbidden',
+                'The codec endpoint is disabled: no CODEC_ENDPOINT_TOKENS configured',
+              ),
+            );
 
   router.options(CODEC_PATHS, cors, (_req, res) => {
     res
@@ -106,11 +120,15 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
       const payloads = toPayloads(parseOrThrow(codecPayloadsSchema, req.body));
       let result: Payload[];
       try {
-        result = operation === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
+        result =
+          operation === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
       } catch (error) {
         // Unknown key id or failed authentication: the message names the key id, never material or content.
         const message = error instanceof Error ? error.message : String(error);
-        deps.logger.warn({ reqId: req.id, operation, err: { type: (error as Error)?.name, message } }, 'codec refused');
+        deps.logger.warn(
+          { reqId: req.id, operation, err: { type: (error as Error)?.name, message } },
+          'codec refused',
+        );
         throw new ApiError(422, 'payload_undecryptable', message);
       }
       res.setHeader('Cache-Control', 'no-store').json(toJson(result));

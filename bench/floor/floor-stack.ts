@@ -9,6 +9,7 @@ import { printed, startServiceProcess, type ServiceProcess } from '../infra/serv
 import type { Scope } from '../infra/teardown';
 import { ownLoopDelay } from '../measure/own-loop-delay';
 import type { MeteredProcess } from '../measure/resource-meter';
+import { say } from '../report/progress';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
 
@@ -21,6 +22,7 @@ export interface FloorStack {
 
 export async function startFloorStack(scope: Scope, context: RunContext): Promise<FloorStack> {
   if (!context.floorBundlePath) throw new Error('the floor workflow bundle was not built');
+  const began = Date.now();
   const devServer = await startDevServer(scope);
   const worker = await startServiceProcess(scope, {
     name: 'floor-worker',
@@ -32,10 +34,12 @@ export async function startFloorStack(scope: Scope, context: RunContext): Promis
       TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE,
       WORKFLOW_BUNDLE_PATH: context.floorBundlePath,
       WORKER_SHUTDOWN_GRACE_MS: '2000',
+      ...(context.workerNodeOptions ? { NODE_OPTIONS: context.workerNodeOptions } : {}),
     },
     logDir: context.logDir,
     ready: printed(/polling/),
   });
+  say(`  floor stack up in ${((Date.now() - began) / 1000).toFixed(1)} s (fresh dev server, floor worker)`);
   return {
     devServer,
     worker,

@@ -5,6 +5,7 @@
  *
  * Usage: node --import tsx bench/infra/child-entry.ts <module>
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ChildReply, ChildRequest } from './child-protocol';
@@ -42,4 +43,5 @@ if (process.send && process.channel) {
   });
 }
 
-require(path.resolve(target));
+// Loaded the way `node --import tsx <module>` would run it: synchronously, as CommonJS.
+createRequire(__filename)(path.resolve(target));

@@ -9,4 +9,6 @@ export interface RunContext {
   /** Pre-built onboarding workflow bundle, when a scenario needs the worker. */
   serviceBundlePath?: string;
   floorBundlePath?: string;
+  /** NODE_OPTIONS of both worker processes (service and floor), for experiments such as a smaller heap. */
+  workerNodeOptions?: string;
 }

@@ -4,7 +4,7 @@
  * sends SIGTERM (graceful), then SIGKILL if it lingers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LoopDelay, MeteredProcess } from '../measure/resource-meter';
 import type { ChildReply, ChildRequest } from './child-protocol';
@@ -37,6 +37,8 @@ export interface ServiceProcessOptions {
 export async function startServiceProcess(scope: Scope, options: ServiceProcessOptions): Promise<ServiceProcess> {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const logFd = openSync(logFile, 'a');
+  // One log file per service for the whole run: readiness looks only at what this process wrote.
+  const logStart = statSync(logFile).size;
   const env: Record<string, string> = {};
   for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name] as string;
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY, path.join(REPO_ROOT, options.entry)], {
@@ -51,7 +53,7 @@ export async function startServiceProcess(scope: Scope, options: ServiceProcessO
   const stop = (): Promise<void> => stopChild(child, exited);
   scope.defer(options.name, stop);
 
-  const readLog = (): string => readFileSync(logFile, 'utf8');
+  const readLog = (): string => readFileSync(logFile).subarray(logStart).toString('utf8');
   await waitUntilReady(options, readLog, exited);
   return { name: options.name, pid, logFile, exited, stop, loopDelay: loopDelayReader(child) };
 }

@@ -6,9 +6,14 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { createDataConverter } from '../../codec/data-converter';
+import { loadConfig } from '../../config/env';
 import { SimulatorControl } from '../../simulator/control-client';
 import { ownLoopDelay } from '../measure/own-loop-delay';
 import type { MeteredProcess } from '../measure/resource-meter';
+import { say } from '../report/progress';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
 import { BENCH_CREDENTIALS } from './credentials';
 import { startDevServer, type DevServer } from './dev-server';
@@ -22,6 +27,9 @@ export const SERVICE_TASK_QUEUE = 'bench-onboarding';
 
 export interface ServiceStack {
   devServer: DevServer;
+  /** A client of the service's dev server with the service's data converter (payloads encrypted as the API does). */
+  client: Client;
+  dataConverter: DataConverter;
   api: ServiceProcess;
   worker: ServiceProcess;
   simulator: ServiceProcess;
@@ -98,6 +106,7 @@ export async function startServiceStack(
   context: RunContext,
   options: { documentBytes: number },
 ): Promise<ServiceStack> {
+  const began = Date.now();
   const devServer = await startDevServer(scope);
   const callbacks = await startCallbackReceiver(scope, BENCH_CREDENTIALS.callbackSecret);
   const documentDir = mkdtempSync(path.join(context.workDir, 'documents-'));
@@ -122,7 +131,7 @@ export async function startServiceStack(
     startServiceProcess(scope, {
       name: 'worker',
       entry: 'workers/main.ts',
-      env,
+      env: context.workerNodeOptions ? { ...env, NODE_OPTIONS: context.workerNodeOptions } : env,
       logDir: context.logDir,
       ready: printed(/polling/),
     }),
@@ -137,8 +146,12 @@ export async function startServiceStack(
 
   const http = new HttpClient(apiUrl);
   scope.defer('the API client', () => http.close());
+  const dataConverter = createDataConverter(loadConfig(env));
+  say(`  service stack up in ${((Date.now() - began) / 1000).toFixed(1)} s (dev server, simulator, worker, API)`);
   return {
     devServer,
+    client: new Client({ connection: devServer.client.connection, namespace: devServer.namespace, dataConverter }),
+    dataConverter,
     api,
     worker,
     simulator,

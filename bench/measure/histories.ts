@@ -3,8 +3,21 @@
  * ran) and the signals a run received (so every webhook the API acknowledged can be found in history).
  */
 import { defaultPayloadConverter, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { DataConverter, Payload } from '@temporalio/common';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+
+/** Turns a payload from history back into its value, through the converter's codecs (the service encrypts). */
+export type PayloadReader = (payload: Payload) => Promise<unknown>;
+
+export function payloadReader(converter: DataConverter): PayloadReader {
+  const codecs = [...(converter.payloadCodecs ?? [])].reverse();
+  return async (payload) => {
+    let decoded = [payload];
+    for (const codec of codecs) decoded = await codec.decode(decoded);
+    return defaultPayloadConverter.fromPayload(decoded[0]);
+  };
+}
 
 export interface RunShape {
   activities: number;
@@ -35,7 +48,12 @@ export interface SignalsInHistory {
   deliveryIds?: Set<string>;
 }
 
-export async function signalsInHistory(client: Client, workflowId: string, signalName: string): Promise<SignalsInHistory> {
+export async function signalsInHistory(
+  client: Client,
+  workflowId: string,
+  signalName: string,
+  read: PayloadReader,
+): Promise<SignalsInHistory> {
   const history: History = await client.workflow.getHandle(workflowId).fetchHistory();
   let count = 0;
   let deliveryIds: Set<string> | undefined = new Set<string>();
@@ -45,11 +63,11 @@ export async function signalsInHistory(client: Client, workflowId: string, signa
     count += 1;
     const payload = signal.input?.payloads?.[0];
     try {
-      const argument = payload ? defaultPayloadConverter.fromPayload<{ deliveryId?: unknown }>(payload) : undefined;
+      const argument = payload ? ((await read(payload)) as { deliveryId?: unknown } | undefined) : undefined;
       if (typeof argument?.deliveryId === 'string') deliveryIds?.add(argument.deliveryId);
       else deliveryIds = undefined;
     } catch {
-      // Encrypted or otherwise unreadable payloads: fall back to counting.
+      // Unreadable payloads (a key the ring lacks): fall back to counting.
       deliveryIds = undefined;
     }
   }

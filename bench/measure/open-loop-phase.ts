@@ -9,13 +9,22 @@ export async function measureOpenLoop(options: {
   seconds: number;
   processes: MeteredProcess[];
   send(index: number): Promise<SendOutcome>;
+  /** Seconds of the same load first, unmeasured: JIT, connection pools and caches warm up. */
+  warmupSeconds: number;
 }): Promise<OpenLoopResult & { resources: ResourceUsage }> {
+  let index = 0;
+  const send = (): Promise<SendOutcome> => options.send(index++);
+  if (options.warmupSeconds > 0) {
+    const warmup = progress(`${options.label} (warm-up)`);
+    const result = await runOpenLoop({ ratePerSecond: options.ratePerSecond, durationMs: options.warmupSeconds * 1000, send });
+    warmup.done(`${result.sent} sent, ${result.failed} failed`);
+  }
   const meter = new ResourceMeter(options.processes);
   const bar = progress(options.label);
   const result = await runOpenLoop({
     ratePerSecond: options.ratePerSecond,
     durationMs: options.seconds * 1000,
-    send: options.send,
+    send,
     onTick: ({ sent, done, failed, total }) => bar.update(`${sent}/${total} sent, ${done} answered, ${failed} failed`),
   });
   const resources = await meter.finish();

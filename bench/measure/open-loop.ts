@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { summarize, type LatencySummary } from './percentiles';
 
 export interface SendOutcome {
+  /** Answered as the contract says (e.g. 2xx with the customer URL). */
   ok: boolean;
-  /** Why it failed: an HTTP status, an error name. */
+  /** Why it failed: an HTTP status, an error name. A failed request that was answered still has a latency. */
   failure?: string;
 }
 
@@ -28,10 +29,12 @@ export interface OpenLoopResult {
   failed: number;
   /** Failure reason → count. */
   failures: Record<string, number>;
-  /** From the moment each request was due to its answer. The figure to compare. */
+  /** From the moment each request was due to its answer, for every answered request (failed ones too). */
   latency: LatencySummary;
   /** From the moment each request actually left to its answer. */
   serviceTime: LatencySummary;
+  /** Latency of the successful requests only. */
+  successLatency: LatencySummary;
   /** How late the generator sent requests (its own event loop was busy). */
   dispatchLag: LatencySummary;
   /** Requests per second that actually went out. */
@@ -45,7 +48,9 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const total = Math.max(1, Math.round((options.ratePerSecond * options.durationMs) / 1000));
   const intervalMs = 1000 / options.ratePerSecond;
   const latencies: number[] = [];
+  const successLatencies: number[] = [];
   const serviceTimes: number[] = [];
+  let succeeded = 0;
   const lags: number[] = [];
   const failures: Record<string, number> = {};
   const pending = new Set<Promise<void>>();
@@ -59,13 +64,20 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     sent += 1;
     const request = options
       .send(index)
-      .catch((error: unknown): SendOutcome => ({ ok: false, failure: errorName(error) }))
-      .then((outcome) => {
+      .then(
+        (outcome) => ({ outcome, answered: true }),
+        (error: unknown) => ({ outcome: { ok: false, failure: errorName(error) } as SendOutcome, answered: false }),
+      )
+      .then(({ outcome, answered }) => {
         const answeredAt = performance.now();
         done += 1;
-        if (outcome.ok) {
+        if (answered) {
           latencies.push(answeredAt - dueAt);
           serviceTimes.push(answeredAt - leftAt);
+        }
+        if (outcome.ok) {
+          succeeded += 1;
+          successLatencies.push(answeredAt - dueAt);
         } else {
           failed += 1;
           const reason = outcome.failure ?? 'failed';
@@ -108,11 +120,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const elapsedMs = performance.now() - startedAt;
   return {
     sent,
-    succeeded: latencies.length,
+    succeeded,
     failed,
     failures,
     latency: summarize(latencies),
     serviceTime: summarize(serviceTimes),
+    successLatency: summarize(successLatencies),
     dispatchLag: summarize(lags),
     achievedRate: sent / ((lastSentAt - startedAt) / 1000 || 1),
     elapsedMs,

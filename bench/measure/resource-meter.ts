@@ -32,6 +32,11 @@ export interface ResourceUsage {
   /** Busy share of all cores, 0–100. */
   machineCpuPercent: number;
   cores: number;
+  /**
+   * CPU used by processes outside the stack (1 core = 100 %): other work on the machine competing with the
+   * benchmark, which makes its figures worse than they would be on a quiet machine.
+   */
+  otherCpuPercent: number;
   processes: Record<string, ProcessUsage>;
 }
 
@@ -76,10 +81,14 @@ export class ResourceMeter {
         loopDelay: await proc.loopDelay?.().catch(() => undefined),
       };
     }
+    const machineCpuPercent = total > 0 ? (busy / total) * 100 : Number.NaN;
+    const cores = availableParallelism();
+    const stackCpu = Object.values(processes).reduce((sum, usage) => sum + (usage.cpuPercent || 0), 0);
     return {
       seconds: round(seconds),
-      machineCpuPercent: round(total > 0 ? (busy / total) * 100 : Number.NaN),
-      cores: availableParallelism(),
+      machineCpuPercent: round(machineCpuPercent),
+      cores,
+      otherCpuPercent: round(Math.max(0, machineCpuPercent * cores - stackCpu)),
       processes,
     };
   }

@@ -2,7 +2,7 @@
  * Progress of a long phase: rewritten in place on a terminal, one line every few seconds otherwise (so logs
  * and the jest test stay readable).
  */
-const NON_TTY_INTERVAL_MS = 5_000;
+const NON_TTY_INTERVAL_MS = 10_000;
 const TTY_INTERVAL_MS = 250;
 
 export interface Progress {

@@ -33,12 +33,13 @@ export function figuresTable(figures: Figure[]): string {
 export function resourcesTable(phase: string, usage: ResourceUsage): string {
   const rows = Object.entries(usage.processes).map(([name, proc]) => [
     name,
-    `${proc.cpuPercent.toFixed(0)} %`,
-    `${proc.rssPeakMiB.toFixed(0)} MiB`,
+    Number.isFinite(proc.cpuPercent) ? `${proc.cpuPercent.toFixed(0)} %` : 'not running',
+    Number.isFinite(proc.rssPeakMiB) ? `${proc.rssPeakMiB.toFixed(0)} MiB` : '',
     proc.loopDelay ? `${proc.loopDelay.p50Ms} / ${proc.loopDelay.p99Ms} / ${proc.loopDelay.maxMs}` : '',
   ]);
   return [
-    `  ${phase}: ${usage.seconds} s, machine CPU ${usage.machineCpuPercent.toFixed(0)} % of ${usage.cores} cores`,
+    `  ${phase}: ${usage.seconds} s, machine CPU ${usage.machineCpuPercent.toFixed(0)} % of ${usage.cores} cores` +
+      ` (outside the stack: ${usage.otherCpuPercent.toFixed(0)} % of a core)`,
     renderTable(['process', 'CPU (1 core = 100 %)', 'peak RSS', 'loop delay p50/p99/max ms'], rows),
   ].join('\n');
 }

@@ -48,7 +48,7 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       task: (i) => onboard(nextId(i)),
     });
     const workflowIds = phase.values.slice(0, SHAPE_SAMPLE).map((value) => value.workflowId);
-    const shapes = await Promise.all(workflowIds.map((id) => runShape(stack.devServer.client, id)));
+    const shapes = await Promise.all(workflowIds.map((id) => runShape(stack.client, id)));
     const outcomes: Record<string, number> = {};
     for (const { outcome = 'none' } of phase.values) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     return { ...phase.summary, shapes, outcomes, badSignatures: stack.callbacks.badSignatures() };
@@ -58,12 +58,12 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
   const floorInput = floorShape(service.shapes);
   const floor = await withScope('e2e: floor', async (scope) => {
     const stack = await startFloorStack(scope, context);
-    const run = async (workflowId: string): Promise<{ ms: number }> => {
+    const run = async (workflowId: string): Promise<{ ms: number; workflowId: string }> => {
       const began = performance.now();
       await startFloorRun(stack.client, workflowId, floorInput);
       await finishFloorRun(stack.client, workflowId);
       await floorResult(stack.client, workflowId);
-      return { ms: performance.now() - began };
+      return { ms: performance.now() - began, workflowId };
     };
     const nextId = customerIds('floor');
     await runPool({ count: options.warmup, concurrency: options.concurrency, task: (i) => run(nextId(-1 - i)) });
@@ -74,7 +74,8 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       processes: stack.processes(),
       task: (i) => run(nextId(i)),
     });
-    return phase.summary;
+    const sample = phase.values.slice(0, SHAPE_SAMPLE).map((value) => value.workflowId);
+    return { ...phase.summary, shapes: await Promise.all(sample.map((id) => runShape(stack.client, id))) };
   });
   say(resourcesTable('floor', floor.resources));
 
@@ -108,6 +109,7 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
     details: {
       serviceRunShape: service.shapes,
       floorInput,
+      floorRunShape: floor.shapes,
       outcomes: service.outcomes,
       service: { latency: service.latency, elapsedMs: service.elapsedMs, errors: service.errors },
       floor: { latency: floor.latency, elapsedMs: floor.elapsedMs, errors: floor.errors },

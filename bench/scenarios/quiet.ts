@@ -8,7 +8,7 @@ export async function waitForQuiet(
   control: SimulatorControl,
   options: { quietMs?: number; timeoutMs?: number } = {},
 ): Promise<{ waitedMs: number; quiet: boolean }> {
-  const quietMs = options.quietMs ?? 1_500;
+  const quietMs = options.quietMs ?? 1_000;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const began = Date.now();
   let last = await activity(control);

@@ -19,6 +19,8 @@ import { customerIds, OnboardingStartError, startOnboarding } from './onboarding
 export interface StartOptions {
   rate: number;
   seconds: number;
+  /** Unmeasured seconds of the same load before the measured ones. */
+  warmupSeconds: number;
 }
 
 export async function startScenario(context: RunContext, options: StartOptions): Promise<ScenarioResult> {
@@ -30,6 +32,7 @@ export async function startScenario(context: RunContext, options: StartOptions):
       label: `POST /v1/onboardings at ${options.rate}/s`,
       ratePerSecond: options.rate,
       seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
       processes: stack.processes(),
       send: async (index): Promise<SendOutcome> => {
         try {
@@ -51,6 +54,7 @@ export async function startScenario(context: RunContext, options: StartOptions):
       label: `floor update-with-start at ${options.rate}/s`,
       ratePerSecond: options.rate,
       seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
       processes: stack.processes(),
       send: async (index): Promise<SendOutcome> => {
         await startFloorRun(stack.client, nextId(index), ONBOARDING_SHAPE);

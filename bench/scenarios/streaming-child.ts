@@ -1,11 +1,13 @@
 /**
- * The process whose memory the streaming scenario watches. It loads the real activities, warms up (modules,
- * token), settles its heap, says `ready`, and on `go` streams one document, then reports bytes and time:
+ * The process whose memory the streaming scenario watches. It loads the real activities, warms up like a worker
+ * that has been running (modules, token, one small document through the same path, so the streaming code is
+ * compiled), settles its heap, says `ready`, and on `go` streams the large document, then reports bytes and time:
  *   - mode `activity`: the storeDocument activity (Ondato client → hashing → local store), run through
  *     MockActivityEnvironment, as the worker would run it;
  *   - mode `plain`: a bare fetch of the same URL piped to /dev/null, what Node itself costs for a download.
  *
- * Usage (by the scenario): node --expose-gc --import tsx streaming-child.ts <mode> <kycId> <fileId>
+ * Usage (by the scenario):
+ *   node --expose-gc --import tsx streaming-child.ts <mode> <kycId> <fileId> <warm-up kycId> <warm-up fileId>
  * with the service's configuration in the environment.
  */
 import { createWriteStream } from 'node:fs';
@@ -20,37 +22,38 @@ import { activityDepsFromConfig } from '../../workers/activity-deps';
 import type { StoredDocument } from '../../workflows/types';
 import type { StreamingChildMessage, StreamingParentMessage } from './streaming-protocol';
 
-const [mode, kycId, fileId] = process.argv.slice(2);
+const [mode, kycId, fileId, warmKycId, warmFileId] = process.argv.slice(2);
 
 function send(message: StreamingChildMessage): void {
   process.send?.(message);
 }
 
 async function main(): Promise<void> {
-  if ((mode !== 'activity' && mode !== 'plain') || !kycId || !fileId) throw new Error('usage: <activity|plain> <kycId> <fileId>');
+  if ((mode !== 'activity' && mode !== 'plain') || !kycId || !fileId || !warmKycId || !warmFileId) {
+    throw new Error('usage: <activity|plain> <kycId> <fileId> <warm-up kycId> <warm-up fileId>');
+  }
   const config = loadConfig(process.env);
   const activities = createActivities(activityDepsFromConfig(config));
   const environment = new MockActivityEnvironment();
-  // Warm-up: every module loaded, a token cached, connections open, like a worker that has been running.
-  await environment.run(activities.getIdentification, kycId);
-  const token = mode === 'plain' ? await bearerToken(config.ondatoHosts.tokenUrl, config.env.ONDATO_CLIENT_ID, config.env.ONDATO_CLIENT_SECRET) : '';
-  const fileUrl = `${config.ondatoHosts.kycApiUrl}/v1/identifications/${kycId}/files/${fileId}`;
+  const token = await bearerToken(config.ondatoHosts.tokenUrl, config.env.ONDATO_CLIENT_ID, config.env.ONDATO_CLIENT_SECRET);
+  const fileUrl = (kyc: string, file: string): string => `${config.ondatoHosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
+  const download = (kyc: string, file: string): Promise<number> =>
+    mode === 'activity'
+      ? environment
+          .run<[StoreDocumentInput], StoredDocument, typeof activities.storeDocument>(activities.storeDocument, {
+            customerId: 'bench-streaming',
+            kycId: kyc,
+            file: { fileId: file },
+          })
+          .then((stored) => stored.bytes)
+      : plainDownload(fileUrl(kyc, file), token);
+  await download(warmKycId, warmFileId);
   settleHeap();
 
   process.once('message', (message: StreamingParentMessage) => {
     if (message.kind !== 'go') return;
     const began = performance.now();
-    const work =
-      mode === 'activity'
-        ? environment
-            .run<[StoreDocumentInput], StoredDocument, typeof activities.storeDocument>(activities.storeDocument, {
-              customerId: 'bench-streaming',
-              kycId,
-              file: { fileId },
-            })
-            .then((stored) => stored.bytes)
-        : plainDownload(fileUrl, token);
-    work.then(
+    download(kycId, fileId).then(
       (bytes) => send({ kind: 'done', bytes, ms: performance.now() - began }),
       (error: unknown) => send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }),
     );

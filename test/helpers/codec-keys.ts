@@ -17,7 +17,10 @@ export function codecKeysEnv(...keys: TestKey[]): string {
   return keys.map((key) => `${key.id}:${key.material}`).join(',');
 }
 
-export function testKeyRing(keys: TestKey[] = [TEST_KEY_A, TEST_KEY_B], activeKeyId: string = keys[0].id): KeyRing {
+export function testKeyRing(
+  keys: TestKey[] = [TEST_KEY_A, TEST_KEY_B],
+  activeKeyId: string = keys[0].id,
+): KeyRing {
   return new KeyRing(
     keys.map((key) => ({ id: key.id, key: Buffer.from(key.material, 'base64') })),
     activeKeyId,

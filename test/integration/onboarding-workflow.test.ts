@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getStateQuery, submitReviewUpdate } from '../../workflows/messages';
@@ -15,9 +16,9 @@ import { waitFor } from '../helpers/wait-for';
 
 jest.setTimeout(90_000);
 
-async function sha256OfFile(file: string): Promise<string> {
+async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -38,7 +39,10 @@ describe('onboarding workflow', () => {
   async function expectStoredFilesIntact(record: DecisionRecord): Promise<void> {
     expect(record.documents.length).toBeGreaterThan(0);
     for (const document of record.documents) {
-      expect(await sha256OfFile(path.join(env.documentsDir, document.key))).toBe(document.sha256);
+      // Read back through the store (decrypted, authenticated); the reference describes the original bytes.
+      expect(await sha256Of(await env.documents.get(document.key))).toBe(document.sha256);
+      // At rest the file is ciphertext, not the document.
+      expect(await sha256Of(createReadStream(path.join(env.documentsDir, document.key)))).not.toBe(document.sha256);
       expect(document.key).not.toMatch(/Ona|Petrait|4880229/); // references carry ids, not personal data
     }
   }

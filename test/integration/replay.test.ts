@@ -2,25 +2,53 @@
  * Replays the committed histories of real runs (test/histories, recorded by the workflow tests with
  * RECORD_HISTORIES=1) against the current workflow code. A change that would break running onboardings
  * fails here; the negative control proves the check can fail.
+ *
+ * The older histories were recorded before the payload codec and are plain; the `encrypted-*` ones carry
+ * ciphertext under the fixed test keys (one of them under two keys, across a rotation). All replay through the
+ * codec's data converter: it decrypts by the key id in each payload and passes plain payloads through.
  */
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { isEncryptedPayload } from '../../codec/aes-gcm-codec';
 import { harness } from '../harness/env';
+import { testDataConverter } from '../helpers/codec-keys';
 import { loadRecordedHistories } from '../helpers/histories';
 
 jest.setTimeout(60_000);
 
 const histories = loadRecordedHistories();
+const dataConverter = testDataConverter();
+
+function workflowInputOf(entry: (typeof histories)[number]) {
+  const started = entry.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  return started?.input?.payloads?.[0] ?? {};
+}
 
 describe('replay of recorded histories', () => {
   it('has recorded histories to replay', () => {
     expect(histories.map((entry) => entry.name)).toEqual(
-      expect.arrayContaining(['approved', 'rejected', 'manual-review', 'expired', 'webhooks-lost', 'duplicate-webhooks']),
+      expect.arrayContaining([
+        'approved',
+        'rejected',
+        'manual-review',
+        'expired',
+        'webhooks-lost',
+        'duplicate-webhooks',
+        'encrypted-approved',
+        'encrypted-key-rotation',
+      ]),
     );
+    // The encrypted recordings really are encrypted (and the old ones plain), so both paths are replayed.
+    for (const entry of histories) {
+      expect({ name: entry.name, encrypted: isEncryptedPayload(workflowInputOf(entry)) }).toEqual({
+        name: entry.name,
+        encrypted: entry.name.startsWith('encrypted-'),
+      });
+    }
   });
 
   it.each(histories.map((entry) => [entry.name, entry] as const))('replays %s deterministically', async (_name, entry) => {
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath } }, entry.history),
+      Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath }, dataConverter }, entry.history),
     ).resolves.toBeUndefined();
   });
 
@@ -30,7 +58,9 @@ describe('replay of recorded histories', () => {
       logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
     });
     for (const entry of histories) {
-      await expect(Worker.runReplayHistory({ workflowBundle: { code } }, entry.history)).rejects.toThrow(/[Nn]ondetermin/);
+      await expect(Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, entry.history)).rejects.toThrow(
+        /[Nn]ondetermin/,
+      );
     }
   });
 });
