@@ -42,8 +42,9 @@ function capture() {
 }
 
 describe('the redaction safety net', () => {
-  it('redacts personal fields and credentials wherever they appear, up to four levels deep', () => {
+  it('redacts personal fields and credentials wherever they appear, without touching the caller’s objects', () => {
     const { logger, text } = capture();
+    const headers = { Authorization: 'Bearer test-api-key', cookie: 'session=1', 'x-api-key': 'k-123' };
     logger.info(
       {
         registration: REGISTRATION,
@@ -56,8 +57,9 @@ describe('the redaction safety net', () => {
             documentNumber: 'LT1234567',
           },
         },
-        deep: { a: { b: { dateOfBirth: REGISTRATION.dateOfBirth } } },
-        req: { headers: { authorization: 'Bearer test-api-key', cookie: 'session=1', 'x-api-key': 'k-123' } },
+        deep: { a: { b: { c: { d: { e: { dateOfBirth: REGISTRATION.dateOfBirth } } } } } },
+        reviews: [{ reviewerId: 'ops-anna', email: REGISTRATION.email }],
+        req: { headers },
         clientSecret: 'api-test-secret',
         options: { password: 'hook-password', hmacSecret: 'hmac-1', token: 'tok-1' },
         customerId: 'c-42',
@@ -72,8 +74,10 @@ describe('the redaction safety net', () => {
     expect(JSON.parse(line)).toMatchObject({
       customerId: 'c-42',
       registration: REDACTED,
-      req: { headers: { authorization: REDACTED } },
+      reviews: [{ reviewerId: 'ops-anna', email: REDACTED }],
+      req: { headers: { Authorization: REDACTED } },
     });
+    expect(headers.Authorization).toBe('Bearer test-api-key'); // copy-on-write
   });
 
   it('logs errors as name, message and stack: never a failure’s details', () => {
