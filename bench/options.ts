@@ -66,7 +66,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --webhook-without-worker  diagnostic: stop the worker before the webhook load (intake cost only)
   --worker-node-options <opts>  NODE_OPTIONS of both worker processes, e.g. --max-old-space-size=1024
 ${Object.entries(SIZE_FLAGS)
-  .map(([flag, [section, field]]) => `  --${flag.padEnd(22)}default ${FULL[section][field as keyof (typeof FULL)[typeof section]]}`)
+  .map(
+    ([flag, [section, field]]) =>
+      `  --${flag.padEnd(22)}default ${FULL[section][field as keyof (typeof FULL)[typeof section]]}`,
+  )
   .join('\n')}
   --help`;
 
@@ -93,20 +96,29 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     const raw = values[flag as keyof typeof values];
     if (typeof raw !== 'string') continue;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} must be a non-negative number, got ${raw}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`--${flag} must be a non-negative number, got ${raw}`);
     (sizes[section] as Record<string, number>)[field] = value;
   }
 
-  const only = typeof values.only === 'string' ? values.only.split(',').map((name) => name.trim()).filter(Boolean) : [...SCENARIOS];
+  const only =
+    typeof values.only === 'string'
+      ? values.only
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [...SCENARIOS];
   for (const name of only) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
   }
   return {
     quick,
     only: only as ScenarioName[],
     out: typeof values.out === 'string' ? values.out : undefined,
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : 'info',
-    workerNodeOptions: typeof values['worker-node-options'] === 'string' ? values['worker-node-options'] : undefined,
+    workerNodeOptions:
+      typeof values['worker-node-options'] === 'string' ? values['worker-node-options'] : undefined,
     ...sizes,
     webhooks: { ...sizes.webhooks, withoutWorker: values['webhook-without-worker'] === true },
   };

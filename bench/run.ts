@@ -48,8 +48,15 @@ async function main(): Promise<number> {
   return withScope('run', async (scope) => {
     const workDir = mkdtempSync(path.join(tmpdir(), 'ondato-bench-'));
     scope.defer('scratch files', () => rmSync(workDir, { recursive: true, force: true }));
-    const context: RunContext = { workDir, logDir, logLevel: options.logLevel, workerNodeOptions: options.workerNodeOptions };
-    say(`Benchmark ${options.quick ? '(quick) ' : ''}: ${options.only.join(', ')}; service logs in ${path.relative(process.cwd(), logDir)}`);
+    const context: RunContext = {
+      workDir,
+      logDir,
+      logLevel: options.logLevel,
+      workerNodeOptions: options.workerNodeOptions,
+    };
+    say(
+      `Benchmark ${options.quick ? '(quick) ' : ''}: ${options.only.join(', ')}; service logs in ${path.relative(process.cwd(), logDir)}`,
+    );
     await buildBundles(context, options);
 
     const results: ScenarioResult[] = [];
@@ -63,8 +70,16 @@ async function main(): Promise<number> {
     }
 
     say('\n=== summary ===');
-    say(figuresTable(results.flatMap((result) => result.figures.map((item) => ({ ...item, name: `${result.name}: ${item.name}` })))));
-    say(`\nresults: ${path.relative(process.cwd(), outFile)} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s in all)`);
+    say(
+      figuresTable(
+        results.flatMap((result) =>
+          result.figures.map((item) => ({ ...item, name: `${result.name}: ${item.name}` })),
+        ),
+      ),
+    );
+    say(
+      `\nresults: ${path.relative(process.cwd(), outFile)} (${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s in all)`,
+    );
     return results.some((result) => result.error) ? 1 : 0;
   });
 }
@@ -80,7 +95,11 @@ async function buildBundles(context: RunContext, options: BenchOptions): Promise
   say(`  workflow bundles built in ${((Date.now() - began) / 1000).toFixed(1)} s`);
 }
 
-async function runScenario(name: ScenarioName, context: RunContext, options: BenchOptions): Promise<ScenarioResult> {
+async function runScenario(
+  name: ScenarioName,
+  context: RunContext,
+  options: BenchOptions,
+): Promise<ScenarioResult> {
   const began = Date.now();
   try {
     return await SCENARIO_RUNNERS[name](context, options);
@@ -105,7 +124,9 @@ main()
     process.exit(code);
   })
   .catch(async (error: unknown) => {
-    process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     await closeAllScopes();
     process.exit(1);
   });

@@ -16,6 +16,7 @@ import {
   workflowInfo,
   allHandlersFinished,
   log,
+  patched,
 } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
 import {
@@ -53,6 +54,9 @@ const callbackCalls = proxyActivities<OnboardingActivities>({
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
+
+/** `patched()` ids: one per behaviour change that running histories must replay around. */
+const WAKE_ON_WEBHOOK_DURING_CHECK = 'wake-on-webhook-during-check';
 
 /** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
 const DOCUMENT_CONCURRENCY = 3;
@@ -210,10 +214,13 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   async function waitUntil(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
+      const nudgesBeforeCheck = webhookNudges;
       if (await check()) return true;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
-      const nudgesSeen = webhookNudges;
+      // A webhook that arrived while `check` ran must wake the wait at once, not at the next poll. Histories
+      // recorded before this fix counted from after the check: replay keeps that behaviour for them.
+      const nudgesSeen = patched(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : webhookNudges;
       await condition(() => webhookNudges !== nudgesSeen, Math.min(timeouts.pollIntervalMs, remaining));
     }
   }

@@ -35,7 +35,11 @@ export async function startCallbackReceiver(scope: Scope, secret: string): Promi
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = request.headers[SIGNATURE_HEADER];
-      const signatureValid = verifyCallbackSignature(secret, body, typeof header === 'string' ? header : undefined);
+      const signatureValid = verifyCallbackSignature(
+        secret,
+        body,
+        typeof header === 'string' ? header : undefined,
+      );
       if (!signatureValid) badSignatures += 1;
       try {
         const event = JSON.parse(body) as CallbackEvent;
@@ -65,7 +69,8 @@ export async function startCallbackReceiver(scope: Scope, secret: string): Promi
     badSignatures: () => badSignatures,
     outcomes() {
       const counts: Record<string, number> = {};
-      for (const { outcome } of received.values()) counts[outcome ?? 'none'] = (counts[outcome ?? 'none'] ?? 0) + 1;
+      for (const { outcome } of received.values())
+        counts[outcome ?? 'none'] = (counts[outcome ?? 'none'] ?? 0) + 1;
       return counts;
     },
     waitFor(customerId, timeoutMs) {

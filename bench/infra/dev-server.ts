@@ -60,7 +60,10 @@ export async function startDevServer(scope: Scope): Promise<DevServer> {
 
 function register(serverPid: number): void {
   mkdirSync(REGISTRY_DIR, { recursive: true });
-  writeFileSync(path.join(REGISTRY_DIR, String(serverPid)), JSON.stringify({ ownerPid: process.pid, serverPid }));
+  writeFileSync(
+    path.join(REGISTRY_DIR, String(serverPid)),
+    JSON.stringify({ ownerPid: process.pid, serverPid }),
+  );
 }
 
 function unregister(serverPid: number): void {
@@ -79,7 +82,10 @@ export function reapOrphanedDevServers(): number {
   for (const entry of entries) {
     const file = path.join(REGISTRY_DIR, entry);
     try {
-      const { ownerPid, serverPid } = JSON.parse(readFileSync(file, 'utf8')) as { ownerPid: number; serverPid: number };
+      const { ownerPid, serverPid } = JSON.parse(readFileSync(file, 'utf8')) as {
+        ownerPid: number;
+        serverPid: number;
+      };
       if (isAlive(ownerPid)) continue;
       // Guards against pid reuse: only a process that still is a dev server is killed.
       if (isAlive(serverPid) && commandLine(serverPid).includes(DEV_SERVER_MARK)) {

@@ -11,7 +11,12 @@ export interface HttpAnswer {
 }
 
 export class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, timeout: 4_000 });
+  private readonly agent = new Agent({
+    keepAlive: true,
+    maxSockets: Infinity,
+    maxFreeSockets: 256,
+    timeout: 4_000,
+  });
 
   constructor(private readonly baseUrl: string) {}
 
@@ -27,7 +32,12 @@ export class HttpClient {
     this.agent.destroy();
   }
 
-  private send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<HttpAnswer> {
+  private send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<HttpAnswer> {
     const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
       const outgoing = request(
@@ -40,7 +50,9 @@ export class HttpClient {
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
           response.on('error', reject);
         },
       );

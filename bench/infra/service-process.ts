@@ -34,18 +34,25 @@ export interface ServiceProcessOptions {
   ready(readLog: () => string): Promise<boolean>;
 }
 
-export async function startServiceProcess(scope: Scope, options: ServiceProcessOptions): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  scope: Scope,
+  options: ServiceProcessOptions,
+): Promise<ServiceProcess> {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const logFd = openSync(logFile, 'a');
   // One log file per service for the whole run: readiness looks only at what this process wrote.
   const logStart = statSync(logFile).size;
   const env: Record<string, string> = {};
   for (const name of INHERITED) if (process.env[name] !== undefined) env[name] = process.env[name] as string;
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY, path.join(REPO_ROOT, options.entry)], {
-    cwd: REPO_ROOT,
-    env: { ...env, ...options.env },
-    stdio: ['ignore', logFd, logFd, 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CHILD_ENTRY, path.join(REPO_ROOT, options.entry)],
+    {
+      cwd: REPO_ROOT,
+      env: { ...env, ...options.env },
+      stdio: ['ignore', logFd, logFd, 'ipc'],
+    },
+  );
   closeSync(logFd);
   if (child.pid === undefined) throw new Error(`could not start ${options.name}`);
   const pid = child.pid;
@@ -68,7 +75,9 @@ async function waitUntilReady(
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`${options.name} exited with code ${exitCode} before it was ready:\n${tail(readLog())}`);
+      throw new Error(
+        `${options.name} exited with code ${exitCode} before it was ready:\n${tail(readLog())}`,
+      );
     }
     if (await options.ready(readLog).catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

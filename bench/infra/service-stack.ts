@@ -147,10 +147,16 @@ export async function startServiceStack(
   const http = new HttpClient(apiUrl);
   scope.defer('the API client', () => http.close());
   const dataConverter = createDataConverter(loadConfig(env));
-  say(`  service stack up in ${((Date.now() - began) / 1000).toFixed(1)} s (dev server, simulator, worker, API)`);
+  say(
+    `  service stack up in ${((Date.now() - began) / 1000).toFixed(1)} s (dev server, simulator, worker, API)`,
+  );
   return {
     devServer,
-    client: new Client({ connection: devServer.client.connection, namespace: devServer.namespace, dataConverter }),
+    client: new Client({
+      connection: devServer.client.connection,
+      namespace: devServer.namespace,
+      dataConverter,
+    }),
     dataConverter,
     api,
     worker,

@@ -28,7 +28,9 @@ export class Scope {
         try {
           await withTimeout(Promise.resolve(stop()), STOP_TIMEOUT_MS, what);
         } catch (error) {
-          process.stderr.write(`[bench] while stopping ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.stderr.write(
+            `[bench] while stopping ${what}: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
         }
       }
       openScopes.delete(this);

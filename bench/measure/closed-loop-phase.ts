@@ -40,7 +40,9 @@ export async function measureClosedLoop<T extends { ms: number }>(options: {
   const values = pool.results.flatMap((result) => (result.value ? [result.value] : []));
   const errors = pool.results.flatMap((result) => (result.error ? [errorText(result.error)] : []));
   const perSecond = values.length / (pool.elapsedMs / 1000);
-  bar.done(`${values.length}/${options.count} in ${(pool.elapsedMs / 1000).toFixed(1)} s = ${perSecond.toFixed(1)}/s`);
+  bar.done(
+    `${values.length}/${options.count} in ${(pool.elapsedMs / 1000).toFixed(1)} s = ${perSecond.toFixed(1)}/s`,
+  );
   return {
     values,
     summary: {

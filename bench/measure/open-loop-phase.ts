@@ -16,7 +16,11 @@ export async function measureOpenLoop(options: {
   const send = (): Promise<SendOutcome> => options.send(index++);
   if (options.warmupSeconds > 0) {
     const warmup = progress(`${options.label} (warm-up)`);
-    const result = await runOpenLoop({ ratePerSecond: options.ratePerSecond, durationMs: options.warmupSeconds * 1000, send });
+    const result = await runOpenLoop({
+      ratePerSecond: options.ratePerSecond,
+      durationMs: options.warmupSeconds * 1000,
+      send,
+    });
     warmup.done(`${result.sent} sent, ${result.failed} failed`);
   }
   const meter = new ResourceMeter(options.processes);
@@ -25,7 +29,8 @@ export async function measureOpenLoop(options: {
     ratePerSecond: options.ratePerSecond,
     durationMs: options.seconds * 1000,
     send,
-    onTick: ({ sent, done, failed, total }) => bar.update(`${sent}/${total} sent, ${done} answered, ${failed} failed`),
+    onTick: ({ sent, done, failed, total }) =>
+      bar.update(`${sent}/${total} sent, ${done} answered, ${failed} failed`),
   });
   const resources = await meter.finish();
   bar.done(

@@ -66,7 +66,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       .send(index)
       .then(
         (outcome) => ({ outcome, answered: true }),
-        (error: unknown) => ({ outcome: { ok: false, failure: errorName(error) } as SendOutcome, answered: false }),
+        (error: unknown) => ({
+          outcome: { ok: false, failure: errorName(error) } as SendOutcome,
+          answered: false,
+        }),
       )
       .then(({ outcome, answered }) => {
         const answeredAt = performance.now();

@@ -17,7 +17,9 @@ export function peakResidentBytes(pid: number): number | undefined {
 
 function statusField(pid: number, field: string): number | undefined {
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;

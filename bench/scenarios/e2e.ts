@@ -38,7 +38,11 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
     const nextId = customerIds('e2e');
     const onboard = (customerId: string): Promise<{ ms: number; outcome?: string; workflowId: string }> =>
       oneOnboarding(stack, customerId, options);
-    await runPool({ count: options.warmup, concurrency: options.concurrency, task: (i) => onboard(nextId(-1 - i)) });
+    await runPool({
+      count: options.warmup,
+      concurrency: options.concurrency,
+      task: (i) => onboard(nextId(-1 - i)),
+    });
 
     const phase = await measureClosedLoop({
       label: 'service onboardings',
@@ -66,7 +70,11 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       return { ms: performance.now() - began, workflowId };
     };
     const nextId = customerIds('floor');
-    await runPool({ count: options.warmup, concurrency: options.concurrency, task: (i) => run(nextId(-1 - i)) });
+    await runPool({
+      count: options.warmup,
+      concurrency: options.concurrency,
+      task: (i) => run(nextId(-1 - i)),
+    });
     const phase = await measureClosedLoop({
       label: 'floor runs',
       count: options.count,
@@ -90,12 +98,31 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       warmup: options.warmup,
     },
     figures: [
-      figure('throughput', 'onboardings/s', service.perSecond, floor.perSecond, 'floor workflow, fresh dev server', {
-        text: '≥ 0.8× floor',
-        met: (_value, ratio) => ratio !== null && ratio >= 0.8,
-      }),
-      figure('latency p50', 'ms', service.latency.p50Ms, floor.latency.p50Ms, 'floor workflow, fresh dev server'),
-      figure('latency p95', 'ms', service.latency.p95Ms, floor.latency.p95Ms, 'floor workflow, fresh dev server'),
+      figure(
+        'throughput',
+        'onboardings/s',
+        service.perSecond,
+        floor.perSecond,
+        'floor workflow, fresh dev server',
+        {
+          text: '≥ 0.8× floor',
+          met: (_value, ratio) => ratio !== null && ratio >= 0.8,
+        },
+      ),
+      figure(
+        'latency p50',
+        'ms',
+        service.latency.p50Ms,
+        floor.latency.p50Ms,
+        'floor workflow, fresh dev server',
+      ),
+      figure(
+        'latency p95',
+        'ms',
+        service.latency.p95Ms,
+        floor.latency.p95Ms,
+        'floor workflow, fresh dev server',
+      ),
     ],
     checks: {
       onboardings: options.count,
@@ -133,6 +160,9 @@ async function oneOnboarding(
 /** The floor gets the service's shape: as many activities, split the same way around the one signal. */
 function floorShape(shapes: RunShape[]): FloorInput {
   const activities = Math.max(2, median(shapes.map((shape) => shape.activities)) || 8);
-  const before = Math.min(activities - 1, Math.max(1, median(shapes.map((shape) => shape.activitiesBeforeFirstSignal)) || 2));
+  const before = Math.min(
+    activities - 1,
+    Math.max(1, median(shapes.map((shape) => shape.activitiesBeforeFirstSignal)) || 2),
+  );
   return { activitiesBeforeSignal: before, activitiesAfterSignal: activities - before };
 }

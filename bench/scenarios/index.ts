@@ -19,8 +19,7 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, Runner> = {
       warmup: e2e.warmup,
       timeoutMs: 120_000,
     }),
-  webhooks: (context, { webhooks }) =>
-    webhooksScenario(context, webhooks),
+  webhooks: (context, { webhooks }) => webhooksScenario(context, webhooks),
   start: (context, { start }) => startScenario(context, start),
   streaming: (context, { streaming }) =>
     streamingScenario(context, { bytes: Math.round(streaming.megabytes * 1e6), repeats: streaming.repeats }),

@@ -40,7 +40,10 @@ export function customerIds(prefix: string): (index: number) => string {
 }
 
 export class OnboardingStartError extends Error {
-  constructor(readonly status: number, body: string) {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
     super(`POST /v1/onboardings answered ${status}: ${body.slice(0, 300)}`);
     this.name = 'OnboardingStartError';
   }
@@ -53,8 +56,14 @@ export async function startOnboarding(http: HttpClient, customerId: string): Pro
     { customerId, registration: BENCH_REGISTRATION, timeouts: WEBHOOK_DRIVEN_TIMEOUTS },
     { authorization: `Bearer ${BENCH_CREDENTIALS.apiKey}` },
   );
-  if (answer.status !== 201 && answer.status !== 200) throw new OnboardingStartError(answer.status, answer.body);
-  const link = JSON.parse(answer.body) as { workflowId?: string; idvId?: string | null; customerUrl?: string | null };
-  if (!link.workflowId || !link.idvId || !link.customerUrl) throw new OnboardingStartError(answer.status, answer.body);
+  if (answer.status !== 201 && answer.status !== 200)
+    throw new OnboardingStartError(answer.status, answer.body);
+  const link = JSON.parse(answer.body) as {
+    workflowId?: string;
+    idvId?: string | null;
+    customerUrl?: string | null;
+  };
+  if (!link.workflowId || !link.idvId || !link.customerUrl)
+    throw new OnboardingStartError(answer.status, answer.body);
   return { customerId, workflowId: link.workflowId, idvId: link.idvId, customerUrl: link.customerUrl };
 }

@@ -81,7 +81,12 @@ export async function startScenario(context: RunContext, options: StartOptions):
       figure('latency max', 'ms', service.latency.maxMs, floor.latency.maxMs, baselineLabel),
       figure('errors', 'requests', service.failed, floor.failed, baselineLabel),
     ],
-    checks: { sent: service.sent, started: service.succeeded, errors: service.failed, baselineErrors: floor.failed },
+    checks: {
+      sent: service.sent,
+      started: service.succeeded,
+      errors: service.failed,
+      baselineErrors: floor.failed,
+    },
     resources: { service: serviceResources, floor: floorResources },
     details: { service: serviceRest, floor: floorRest },
     durationMs: Date.now() - startedAt,

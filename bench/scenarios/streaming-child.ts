@@ -35,16 +35,24 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const activities = createActivities(activityDepsFromConfig(config));
   const environment = new MockActivityEnvironment();
-  const token = await bearerToken(config.ondatoHosts.tokenUrl, config.env.ONDATO_CLIENT_ID, config.env.ONDATO_CLIENT_SECRET);
-  const fileUrl = (kyc: string, file: string): string => `${config.ondatoHosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
+  const token = await bearerToken(
+    config.ondatoHosts.tokenUrl,
+    config.env.ONDATO_CLIENT_ID,
+    config.env.ONDATO_CLIENT_SECRET,
+  );
+  const fileUrl = (kyc: string, file: string): string =>
+    `${config.ondatoHosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
   const download = (kyc: string, file: string): Promise<number> =>
     mode === 'activity'
       ? environment
-          .run<[StoreDocumentInput], StoredDocument, typeof activities.storeDocument>(activities.storeDocument, {
-            customerId: 'bench-streaming',
-            kycId: kyc,
-            file: { fileId: file },
-          })
+          .run<[StoreDocumentInput], StoredDocument, typeof activities.storeDocument>(
+            activities.storeDocument,
+            {
+              customerId: 'bench-streaming',
+              kycId: kyc,
+              file: { fileId: file },
+            },
+          )
           .then((stored) => stored.bytes)
       : plainDownload(fileUrl(kyc, file), token);
   await download(warmKycId, warmFileId);
@@ -55,7 +63,8 @@ async function main(): Promise<void> {
     const began = performance.now();
     download(kycId, fileId).then(
       (bytes) => send({ kind: 'done', bytes, ms: performance.now() - began }),
-      (error: unknown) => send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }),
     );
   });
   send({ kind: 'ready' });
@@ -75,7 +84,11 @@ async function bearerToken(tokenUrl: string, clientId: string, clientSecret: str
   const response = await fetch(tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
   });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`no token (HTTP ${response.status})`);

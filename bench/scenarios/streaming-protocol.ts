@@ -2,6 +2,4 @@
 export type StreamingParentMessage = { kind: 'go' };
 
 export type StreamingChildMessage =
-  | { kind: 'ready' }
-  | { kind: 'done'; bytes: number; ms: number }
-  | { kind: 'failed'; message: string };
+  { kind: 'ready' } | { kind: 'done'; bytes: number; ms: number } | { kind: 'failed'; message: string };

@@ -40,7 +40,10 @@ const CHILD = path.join(__dirname, 'streaming-child.ts');
 const CHILD_TIMEOUT_MS = 300_000;
 const WARMUP_BYTES = 4_000_000;
 
-export async function streamingScenario(context: RunContext, options: StreamingOptions): Promise<ScenarioResult> {
+export async function streamingScenario(
+  context: RunContext,
+  options: StreamingOptions,
+): Promise<ScenarioResult> {
   const startedAt = Date.now();
   return withScope('streaming', async (scope) => {
     const documentDir = mkdtempSync(path.join(context.workDir, 'streamed-'));
@@ -71,7 +74,8 @@ export async function streamingScenario(context: RunContext, options: StreamingO
       bar.update(`run ${repeat + 1}/${options.repeats} done`);
     }
     const throughput = (list: Download[]): number => median(list.map((run) => run.bytes / MB / run.seconds));
-    const maxGrowth = (list: Download[]): number => Math.max(...list.map((run) => (run.rssGrowth ?? Number.NaN) / MB));
+    const maxGrowth = (list: Download[]): number =>
+      Math.max(...list.map((run) => (run.rssGrowth ?? Number.NaN) / MB));
     bar.done(
       `activity ${throughput(runs.activity).toFixed(0)} MB/s, curl ${throughput(runs.curl).toFixed(0)} MB/s, ` +
         `RSS +${maxGrowth(runs.activity).toFixed(1)} MB`,
@@ -87,10 +91,17 @@ export async function streamingScenario(context: RunContext, options: StreamingO
           text: '≥ 0.7× curl',
           met: (_value, ratio) => ratio !== null && ratio >= 0.7,
         }),
-        figure('peak RSS growth', 'MB', maxGrowth(runs.activity), maxGrowth(runs.plain), 'bare Node fetch → /dev/null', {
-          text: '≤ 30 MB',
-          met: (value) => value <= 30,
-        }),
+        figure(
+          'peak RSS growth',
+          'MB',
+          maxGrowth(runs.activity),
+          maxGrowth(runs.plain),
+          'bare Node fetch → /dev/null',
+          {
+            text: '≤ 30 MB',
+            met: (value) => value <= 30,
+          },
+        ),
       ],
       checks: {
         activityRuns: runs.activity.length,
@@ -159,7 +170,9 @@ async function childDownload(
   warmup: PreparedDocument,
 ): Promise<Download> {
   const logFd = openSync(path.join(context.logDir, `streaming-${mode}.log`), 'a');
-  const child = spawn(process.execPath, [
+  const child = spawn(
+    process.execPath,
+    [
       '--expose-gc',
       '--import',
       'tsx',
@@ -169,11 +182,13 @@ async function childDownload(
       document.fileId,
       warmup.kycId,
       warmup.fileId,
-    ], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', logFd, logFd, 'ipc'],
-  });
+    ],
+    {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', logFd, logFd, 'ipc'],
+    },
+  );
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the streaming child');
@@ -185,7 +200,10 @@ async function childDownload(
 
   const next = (): Promise<StreamingChildMessage> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`streaming child (${mode}) timed out`)), CHILD_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`streaming child (${mode}) timed out`)),
+        CHILD_TIMEOUT_MS,
+      );
       child.once('message', (message: StreamingChildMessage) => {
         clearTimeout(timer);
         resolve(message);
@@ -195,15 +213,24 @@ async function childDownload(
 
   try {
     const ready = await next();
-    if (ready.kind !== 'ready') throw new Error(`streaming child (${mode}): ${ready.kind === 'failed' ? ready.message : ready.kind}`);
+    if (ready.kind !== 'ready')
+      throw new Error(`streaming child (${mode}): ${ready.kind === 'failed' ? ready.message : ready.kind}`);
     const before = await steadyRss(pid);
     const sampler = sampleRss(pid, 20);
     const go: StreamingParentMessage = { kind: 'go' };
     child.send(go);
     const result = await next();
     sampler.stop();
-    if (result.kind !== 'done') throw new Error(`streaming child (${mode}): ${result.kind === 'failed' ? result.message : result.kind}`);
-    return { bytes: result.bytes, seconds: result.ms / 1000, rssGrowth: sampler.peak() - before, peakRss: sampler.peak() };
+    if (result.kind !== 'done')
+      throw new Error(
+        `streaming child (${mode}): ${result.kind === 'failed' ? result.message : result.kind}`,
+      );
+    return {
+      bytes: result.bytes,
+      seconds: result.ms / 1000,
+      rssGrowth: sampler.peak() - before,
+      peakRss: sampler.peak(),
+    };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -214,7 +241,16 @@ async function childDownload(
 async function curlDownload(url: string, token: string): Promise<Download> {
   const child = spawn(
     'curl',
-    ['-s', '-o', '/dev/null', '-H', `Authorization: Bearer ${token}`, '-w', '%{http_code} %{size_download} %{time_total}', url],
+    [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-H',
+      `Authorization: Bearer ${token}`,
+      '-w',
+      '%{http_code} %{size_download} %{time_total}',
+      url,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const sampler = child.pid === undefined ? undefined : sampleRss(child.pid, 20);

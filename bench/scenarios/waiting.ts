@@ -78,7 +78,10 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
       processes: stack.processes(),
       task: async (index) => {
         const began = performance.now();
-        await stack.control.complete(runs[index].idvId, { outcome: 'approved', documentBytes: DOCUMENT_BYTES });
+        await stack.control.complete(runs[index].idvId, {
+          outcome: 'approved',
+          documentBytes: DOCUMENT_BYTES,
+        });
         await stack.callbacks.waitFor(runs[index].customerId, options.finishTimeoutMs);
         return { ms: performance.now() - began };
       },
@@ -123,7 +126,13 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
     });
     say(resourcesTable('floor finishing', finish.summary.resources));
     const stillRunning = await runningCount(stack.client);
-    return { start: started.summary, waiting, finish: finish.summary, stillRunning, workerName: 'floor-worker' };
+    return {
+      start: started.summary,
+      waiting,
+      finish: finish.summary,
+      stillRunning,
+      workerName: 'floor-worker',
+    };
   });
 
   const rss = (usage: ResourceUsage, name: string): number => usage.processes[name]?.rssPeakMiB ?? Number.NaN;
@@ -147,7 +156,13 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
         label,
         { text: '≤ 500 MB (477 MiB)', met: (value) => value * 2 ** 20 <= 500e6 },
       ),
-      figure('dev server RSS while waiting', 'MiB', rss(service.waiting, 'temporal'), rss(floor.waiting, 'temporal'), label),
+      figure(
+        'dev server RSS while waiting',
+        'MiB',
+        rss(service.waiting, 'temporal'),
+        rss(floor.waiting, 'temporal'),
+        label,
+      ),
       figure(
         'worker RSS peak while finishing',
         'MiB',
@@ -155,7 +170,13 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
         rss(floor.finish.resources, floor.workerName),
         label,
       ),
-      figure('time to finish all', 's', service.finish.elapsedMs / 1000, floor.finish.elapsedMs / 1000, label),
+      figure(
+        'time to finish all',
+        's',
+        service.finish.elapsedMs / 1000,
+        floor.finish.elapsedMs / 1000,
+        label,
+      ),
       figure('finish rate', 'onboardings/s', service.finish.perSecond, floor.finish.perSecond, label),
       figure('stuck (not finished)', 'runs', stuck(service), stuck(floor), label, {
         text: '= 0',

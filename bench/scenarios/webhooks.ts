@@ -11,7 +11,12 @@ import { basicAuthHeader, BENCH_CREDENTIALS } from '../infra/credentials';
 import type { RunContext } from '../infra/run-context';
 import { startServiceStack, type ServiceStack } from '../infra/service-stack';
 import { withScope } from '../infra/teardown';
-import { payloadReader, signalsInHistory, type PayloadReader, type SignalsInHistory } from '../measure/histories';
+import {
+  payloadReader,
+  signalsInHistory,
+  type PayloadReader,
+  type SignalsInHistory,
+} from '../measure/histories';
 import type { SendOutcome } from '../measure/open-loop';
 import { measureOpenLoop } from '../measure/open-loop-phase';
 import { runPool } from '../measure/pool';
@@ -42,7 +47,10 @@ const SIGNAL_NAME = 'ondatoWebhook';
 /** Longer than a workflow task's timeout (10 s), for tasks held by a worker that has stopped. */
 const BUFFERED_SIGNALS_GRACE_MS = 30_000;
 
-export async function webhooksScenario(context: RunContext, options: WebhookOptions): Promise<ScenarioResult> {
+export async function webhooksScenario(
+  context: RunContext,
+  options: WebhookOptions,
+): Promise<ScenarioResult> {
   const startedAt = Date.now();
   return withScope('webhooks', async (scope) => {
     const stack = await startServiceStack(scope, context, { documentBytes: 64 * 1024 });
@@ -75,7 +83,8 @@ export async function webhooksScenario(context: RunContext, options: WebhookOpti
           payload: target.payload,
         };
         const answer = await stack.http.postJson('/webhooks/ondato', envelope, { authorization: auth });
-        if (answer.status < 200 || answer.status > 299) return { ok: false, failure: `HTTP ${answer.status}` };
+        if (answer.status < 200 || answer.status > 299)
+          return { ok: false, failure: `HTTP ${answer.status}` };
         const status = (JSON.parse(answer.body) as { status?: string }).status;
         if (status !== 'relayed') return { ok: false, failure: `answered ${status}` };
         remember(viaApi, target.workflowId, envelope.id);
@@ -109,7 +118,10 @@ export async function webhooksScenario(context: RunContext, options: WebhookOpti
     say(resourcesTable('direct signals', baseline.resources));
     if (!options.withoutWorker) await waitForQuiet(stack.control);
 
-    const check = await findInHistories(client, payloadReader(stack.dataConverter), targets, [viaApi, direct]);
+    const check = await findInHistories(client, payloadReader(stack.dataConverter), targets, [
+      viaApi,
+      direct,
+    ]);
     const [apiLost, directLost] = check.lost;
     return {
       name: 'webhooks',
@@ -231,7 +243,8 @@ function missing(
 ): number {
   if (!found.deliveryIds) return Math.max(0, expected - found.count);
   let count = 0;
-  for (const phase of phases) for (const id of phase.get(workflowId) ?? []) if (!found.deliveryIds.has(id)) count += 1;
+  for (const phase of phases)
+    for (const id of phase.get(workflowId) ?? []) if (!found.deliveryIds.has(id)) count += 1;
   return count;
 }
 

@@ -60,7 +60,8 @@ describe('benchmark, quick run', () => {
     const file = path.join(dir, 'results.json');
     const run = await runBench(['--quick', '--out', file]);
     output = run.output;
-    if (run.code !== 0) throw new Error(`npm run bench -- --quick exited with ${run.code}:\n${output.slice(-4000)}`);
+    if (run.code !== 0)
+      throw new Error(`npm run bench -- --quick exited with ${run.code}:\n${output.slice(-4000)}`);
     results = JSON.parse(readFileSync(file, 'utf8')) as Results;
   }, RUN_TIMEOUT_MS + 30_000);
 
