@@ -11,16 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEV_DEFAULTS, loadConfig } from '../config/env';
 import { SimulatorControl } from '../simulator/control-client';
-
-const SAMPLE_REGISTRATION = {
-  firstName: 'Ona',
-  lastName: 'Petraitė',
-  dateOfBirth: '1988-02-29',
-  email: 'ona.petraite@example.com',
-  personalCode: '48802290000',
-  phoneNumber: 37060000000,
-  countryCode: 'LT',
-};
+import { SAMPLE_REGISTRATION } from '../simulator/sample-registration';
 
 const startResponseSchema = z.looseObject({ workflowId: z.string(), customerUrl: z.string().nullish(), idvId: z.string().nullish() });
 const stateSchema = z.looseObject({ status: z.string().optional(), stage: z.string().optional(), outcome: z.string().nullish(), reasons: z.array(z.string()).optional() });

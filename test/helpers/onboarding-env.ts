@@ -14,6 +14,7 @@ import { LocalDocumentStore } from '../../activities/storage/local-store';
 import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig, type AppConfig } from '../../config/env';
 import { SimulatorControl } from '../../simulator/control-client';
+import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { createOnboardingWorker } from '../../workers/onboarding-worker';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
@@ -43,15 +44,7 @@ export const FAST_TIMEOUTS = {
   downloadHeartbeatTimeoutMs: 5_000,
 };
 
-export const SAMPLE_REGISTRATION = {
-  firstName: 'Ona',
-  lastName: 'Petraitė',
-  dateOfBirth: '1988-02-29',
-  email: 'ona@example.com',
-  personalCode: '48802290000',
-  phoneNumber: 37060000000,
-  countryCode: 'LT',
-};
+export { SAMPLE_REGISTRATION };
 
 export interface OnboardingTestEnv {
   connection: Connection;

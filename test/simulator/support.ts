@@ -5,20 +5,13 @@ import type { CreateIdvRequest } from '../../ondato/schemas';
 import type { SimulatorOptions } from '../../simulator/app';
 import { SimulatorControl } from '../../simulator/control-client';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'test-secret-do-not-leak';
 export const SETUP_ID = '00000000-0000-4000-8000-000000000001';
 
-export const REGISTRATION = {
-  firstName: 'Ona',
-  lastName: 'Petraitė',
-  dateOfBirth: '1988-02-29',
-  email: 'ona@example.com',
-  personalCode: '48802290000',
-  phoneNumber: 37060000000,
-  countryCode: 'LT',
-} satisfies CreateIdvRequest['registration'];
+export const REGISTRATION = SAMPLE_REGISTRATION satisfies CreateIdvRequest['registration'];
 
 export interface TestSimulator {
   running: RunningSimulator;
