@@ -71,9 +71,10 @@ ${Object.entries(SIZE_FLAGS)
       `  --${flag.padEnd(22)}default ${FULL[section][field as keyof (typeof FULL)[typeof section]]}`,
   )
   .join('\n')}
+  --markdown <results.json>  print an earlier run's figures as a Markdown table, run nothing
   --help`;
 
-export function parseOptions(argv: string[]): BenchOptions | 'help' {
+export function parseOptions(argv: string[]): BenchOptions | 'help' | { markdownOf: string } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -84,11 +85,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'webhook-without-worker': { type: 'boolean', default: false },
       'worker-node-options': { type: 'string' },
       help: { type: 'boolean', default: false },
+      markdown: { type: 'string' },
       ...Object.fromEntries(Object.keys(SIZE_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
     },
     strict: true,
   });
   if (values.help) return 'help';
+  if (typeof values.markdown === 'string') return { markdownOf: values.markdown };
 
   const quick = values.quick === true;
   const sizes = structuredClone(quick ? QUICK : FULL);

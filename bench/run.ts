@@ -13,6 +13,7 @@ import type { RunContext } from './infra/run-context';
 import { closeAllScopes, stopEverythingOnSignals, wasInterrupted, withScope } from './infra/teardown';
 import { parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options';
 import type { ScenarioResult } from './report/figures';
+import { resultsAsMarkdown } from './report/markdown';
 import { say } from './report/progress';
 import { writeResults } from './report/results-file';
 import { figuresTable } from './report/table';
@@ -27,6 +28,10 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (options === 'help') {
     say(USAGE);
+    return 0;
+  }
+  if ('markdownOf' in options) {
+    say(resultsAsMarkdown(options.markdownOf));
     return 0;
   }
   // The benchmark handles signals itself, so it can stop what it started in order.

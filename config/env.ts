@@ -111,7 +111,8 @@ export const envSchema = z.object({
   CALLBACK_URL: optionalUrl,
   CALLBACK_SECRET: z.string().min(1).default(DEV_DEFAULTS.callbackSecret),
 
-  DOCUMENT_STORE: z.enum(['local', 's3']).default('local'),
+  /** Only a local directory so far; an S3-compatible store is planned (see workers/activity-deps.ts). */
+  DOCUMENT_STORE: z.enum(['local']).default('local'),
   DOCUMENT_DIR: z.string().min(1).default('.data/documents'),
 
   /**

@@ -6,12 +6,9 @@ import { createOndatoClient } from '../ondato/client';
 
 export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
   const { env } = config;
-  // An S3-compatible store is not written yet. When it is, it must encrypt like the local one (the same
-  // EncryptingStream/DecryptingStream from codec/document-cipher.ts, keys by id) on top of any bucket-side
-  // encryption, and keep keys made of ids only.
-  if (env.DOCUMENT_STORE !== 'local') {
-    throw new Error(`DOCUMENT_STORE=${env.DOCUMENT_STORE} is not supported yet; use "local"`);
-  }
+  // DOCUMENT_STORE accepts only `local` for now. An S3-compatible store, when written, must encrypt like the
+  // local one (EncryptingStream/DecryptingStream from codec/document-cipher.ts, keys by id) on top of any
+  // bucket-side encryption, and keep object keys made of ids only.
   return {
     ondato: createOndatoClient(config),
     documents: new LocalDocumentStore(env.DOCUMENT_DIR, config.codec.keyRing),

@@ -49,14 +49,19 @@ export async function withScope<T>(name: string, body: (scope: Scope) => Promise
   }
 }
 
-let interrupted = false;
+let interruptedAt: number | undefined;
+/** A terminal's Ctrl-C reaches the benchmark twice (directly and relayed by tsx): only a later one forces exit. */
+const REPEATED_SIGNAL_MS = 2_000;
 
-/** On a signal: close every open scope (newest first), then exit. A second signal exits at once. */
+/** On a signal: close every open scope (newest first), then exit. Another Ctrl-C later exits at once. */
 export function stopEverythingOnSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
+      if (interruptedAt !== undefined) {
+        if (Date.now() - interruptedAt > REPEATED_SIGNAL_MS) process.exit(130);
+        return;
+      }
+      interruptedAt = Date.now();
       process.stderr.write(`\n[bench] ${signal}: stopping everything the benchmark started…\n`);
       void closeAllScopes().finally(() => process.exit(130));
     });
@@ -68,7 +73,7 @@ export async function closeAllScopes(): Promise<void> {
 }
 
 export function wasInterrupted(): boolean {
-  return interrupted;
+  return interruptedAt !== undefined;
 }
 
 async function withTimeout(work: Promise<unknown>, ms: number, what: string): Promise<void> {

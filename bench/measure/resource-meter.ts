@@ -112,3 +112,12 @@ export class ResourceMeter {
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
+
+/**
+ * CPU the named processes spent per unit of work, in core-milliseconds: on a CPU-bound machine this is what
+ * sets throughput, and unlike throughput it barely moves when other work competes for the machine.
+ */
+export function cpuMsPerItem(usage: ResourceUsage, names: string[], items: number): number {
+  const percent = names.reduce((sum, name) => sum + (usage.processes[name]?.cpuPercent ?? 0), 0);
+  return items > 0 ? ((percent / 100) * usage.seconds * 1000) / items : Number.NaN;
+}

@@ -13,6 +13,7 @@ import { startServiceStack, type ServiceStack } from '../infra/service-stack';
 import { withScope } from '../infra/teardown';
 import { median, runShape, type RunShape } from '../measure/histories';
 import { measureClosedLoop } from '../measure/closed-loop-phase';
+import { cpuMsPerItem } from '../measure/resource-meter';
 import { runPool } from '../measure/pool';
 import { figure, type ScenarioResult } from '../report/figures';
 import { say } from '../report/progress';
@@ -108,6 +109,13 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
           text: '≥ 0.8× floor',
           met: (_value, ratio) => ratio !== null && ratio >= 0.8,
         },
+      ),
+      figure(
+        'CPU per onboarding (API + worker + dev server)',
+        'core-ms',
+        cpuMsPerItem(service.resources, ['api', 'worker', 'temporal'], service.completed),
+        cpuMsPerItem(floor.resources, ['floor-worker', 'temporal'], floor.completed),
+        'floor workflow (worker + dev server)',
       ),
       figure(
         'latency p50',
