@@ -99,7 +99,7 @@ describe('personal data in Temporal history', () => {
   });
 
   it('would have found the values in a history from before the codec (the check can fail)', () => {
-    const plain = JSON.parse(readFileSync(path.join(HISTORIES_DIR, 'approved.json'), 'utf8')) as unknown;
+    const plain = JSON.parse(readFileSync(path.join(HISTORIES_DIR, 'v1-approved.json'), 'utf8')) as unknown;
     const found = foundNeedles(readableText(plain), registrationNeedles(SAMPLE_REGISTRATION));
     expect(found).toEqual(
       expect.arrayContaining([SAMPLE_REGISTRATION.email, SAMPLE_REGISTRATION.personalCode, '"Ona"']),

@@ -100,6 +100,8 @@ export function payloadsIn(json: unknown, found: JsonPayload[] = []): JsonPayloa
   if (Array.isArray(json)) json.forEach((item) => payloadsIn(item, found));
   else if (json && typeof json === 'object') {
     const object = json as Record<string, unknown>;
+    // `patched()` markers: the SDK core writes their payload (the patch id) itself, outside the data converter.
+    if (object.markerName === 'core_patch') return found;
     if (object.metadata && typeof object.metadata === 'object' && 'encoding' in (object.metadata as object)) {
       found.push(object as JsonPayload);
       return found;
