@@ -41,7 +41,7 @@ export async function startDevServer(scope: Scope): Promise<DevServer> {
       ip: '127.0.0.1',
       // Its log goes to the benchmark's terminal: under overload it floods it ("Slow gRPC call", deadline
       // exceeded). Overload shows in the figures anyway (latency, errors, 202s).
-      log: { format: 'pretty', level: 'fatal' },
+      log: { format: 'pretty', level: 'error' },
       searchAttributes: [OnboardingStageKey, CustomerIdKey, OndatoIdvIdKey, KycStatusKey, OutcomeKey],
     },
   });
