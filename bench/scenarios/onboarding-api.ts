@@ -1,19 +1,12 @@
 /** What a product backend sends the API, and what the benchmark needs back. */
 import { randomUUID } from 'node:crypto';
+import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 import type { OnboardingTimeouts } from '../../workflows/types';
 import { BENCH_CREDENTIALS } from '../infra/credentials';
 import type { HttpClient } from '../infra/http-client';
 
 /** A registration the simulator's document matches, so the policy approves. */
-export const BENCH_REGISTRATION = {
-  firstName: 'Ona',
-  lastName: 'Petraitė',
-  dateOfBirth: '1988-02-29',
-  email: 'ona@example.com',
-  personalCode: '48802290000',
-  phoneNumber: 37060000000,
-  countryCode: 'LT',
-};
+export const BENCH_REGISTRATION = SAMPLE_REGISTRATION;
 
 /**
  * Waits that never fire during a benchmark: only webhooks move a run, and polling (at most once a day) cannot
