@@ -46,9 +46,10 @@ async function main(): Promise<number> {
 
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const logDir = path.join(RESULTS_DIR, `logs-${stamp}`);
-  mkdirSync(logDir, { recursive: true });
   const outFile = options.out ?? path.join(RESULTS_DIR, `${stamp}.json`);
+  // Service logs go beside the results file (for the quick test: its temporary directory).
+  const logDir = path.join(path.dirname(outFile), `logs-${stamp}`);
+  mkdirSync(logDir, { recursive: true });
 
   return withScope('run', async (scope) => {
     const workDir = mkdtempSync(path.join(tmpdir(), 'ondato-bench-'));
