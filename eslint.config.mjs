@@ -24,10 +24,19 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a deterministic sandbox: no Node builtins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code runs in a deterministic sandbox: no Node builtins.',
+          })),
           patterns: [
-            { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'Not allowed in workflow code.' },
-            { group: ['express', 'pino', 'undici', 'node-fetch', 'axios'], message: 'No I/O libraries in workflow code.' },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'],
+              message: 'Not allowed in workflow code.',
+            },
+            {
+              group: ['express', 'pino', 'undici', 'node-fetch', 'axios'],
+              message: 'No I/O libraries in workflow code.',
+            },
             {
               group: ['../activities', '../activities/*'],
               allowTypeImports: true,

@@ -100,7 +100,9 @@ function extensionOf(file: StoreDocumentInput['file'], contentType: string): str
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    async createVerification(input: CreateVerificationInput): Promise<{ idvId: string; customerUrl: string }> {
+    async createVerification(
+      input: CreateVerificationInput,
+    ): Promise<{ idvId: string; customerUrl: string }> {
       const created = await callOndato(() =>
         deps.ondato.createIdentityVerification(
           {
@@ -132,7 +134,9 @@ export function createActivities(deps: ActivityDeps) {
     async storeDocument(input: StoreDocumentInput): Promise<StoredDocument> {
       const context = Context.current();
       const signal = context.cancellationSignal;
-      const download = await callOndato(() => deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal }));
+      const download = await callOndato(() =>
+        deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal }),
+      );
       const key = `${input.customerId}/${input.kycId}/${input.file.fileId}.${extensionOf(input.file, download.contentType)}`;
       let lastBeat = 0;
       const stored = await deps.documents.put(key, download.stream, {
@@ -147,7 +151,9 @@ export function createActivities(deps: ActivityDeps) {
       });
       if (download.contentLength !== undefined && stored.bytes !== download.contentLength) {
         // A truncated body must not pass as a document: fail and let the retry download it again.
-        throw new Error(`document ${input.file.fileId}: got ${stored.bytes} of ${download.contentLength} bytes`);
+        throw new Error(
+          `document ${input.file.fileId}: got ${stored.bytes} of ${download.contentLength} bytes`,
+        );
       }
       return { ...stored, fileId: input.file.fileId, part: input.file.part, fileType: input.file.fileType };
     },
@@ -158,7 +164,11 @@ export function createActivities(deps: ActivityDeps) {
       await sendCallback(
         url,
         input.event,
-        { secret: deps.callbacks.secret, timeoutMs: deps.callbacks.timeoutMs ?? 10_000, fetchImpl: deps.callbacks.fetchImpl },
+        {
+          secret: deps.callbacks.secret,
+          timeoutMs: deps.callbacks.timeoutMs ?? 10_000,
+          fetchImpl: deps.callbacks.fetchImpl,
+        },
         Context.current().cancellationSignal,
       );
       return { delivered: true, deliveredAt: new Date().toISOString() };

@@ -5,9 +5,21 @@ import { FailureType } from './failure-types';
 
 export function toActivityFailure(error: unknown): unknown {
   if (!(error instanceof OndatoError)) return error;
-  const details = [{ operation: error.operation, kind: error.kind, status: error.status, reason: error.reason, field: error.field }];
+  const details = [
+    {
+      operation: error.operation,
+      kind: error.kind,
+      status: error.status,
+      reason: error.reason,
+      field: error.field,
+    },
+  ];
   if (error.kind === 'malformed_response') {
-    return ApplicationFailure.create({ message: error.message, type: FailureType.OndatoMalformedResponse, details });
+    return ApplicationFailure.create({
+      message: error.message,
+      type: FailureType.OndatoMalformedResponse,
+      details,
+    });
   }
   if (!error.retryable) {
     return ApplicationFailure.create({

@@ -58,7 +58,9 @@ export function createApp(deps: AppDeps): express.Express {
   const metrics = deps.metrics ?? new ApiMetrics();
   const logger = deps.logger;
   if (!encryptsPayloads(deps.temporal.options.loadedDataConverter)) {
-    throw new Error('the API needs a Temporal client with the encrypting data converter (createDataConverter(config))');
+    throw new Error(
+      'the API needs a Temporal client with the encrypting data converter (createDataConverter(config))',
+    );
   }
 
   const app = express();

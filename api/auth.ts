@@ -31,7 +31,11 @@ const API_REALM = 'Bearer realm="onboarding-api"';
  * `Authorization: Bearer <token>` with one of `tokens`, or 401 with `WWW-Authenticate: <realm>`. Every
  * configured token is compared, in constant time.
  */
-export function requireBearerToken(tokens: readonly string[], realm: string, message: string): RequestHandler {
+export function requireBearerToken(
+  tokens: readonly string[],
+  realm: string,
+  message: string,
+): RequestHandler {
   return (req, _res, next) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     if (!match || !matchesAny(match[1], tokens)) {

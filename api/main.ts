@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   const { env } = config;
   const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding-api' });
   const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: createDataConverter(config) });
+  const temporal = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter: createDataConverter(config),
+  });
   const app = createApp({ temporal, config, logger });
 
   const server = await new Promise<Server>((resolve, reject) => {

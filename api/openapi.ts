@@ -224,38 +224,36 @@ export const OPERATIONS: OperationSpec[] = [
       },
     },
   },
-  ...(['decode', 'encode'] as const).map(
-    (operation): OperationSpec => ({
-      method: 'post',
-      path: `/codec/${operation}`,
-      summary:
-        operation === 'decode'
-          ? 'Decrypt Temporal payloads (for the Temporal UI and CLI)'
-          : 'Encrypt Temporal payloads (for the Temporal UI and CLI)',
-      description:
-        "Temporal's codec-server protocol. Bearer token from CODEC_ENDPOINT_TOKENS; without tokens the endpoint is open in simulator mode (local stack) and disabled otherwise. Browsers: CODEC_CORS_ORIGINS only. `X-Namespace`, when sent, must be this service's namespace.",
-      tag: 'Codec',
-      security: 'codecToken',
-      requestBody: 'CodecPayloads',
-      responses: {
-        '200': { description: 'The payloads, same order', schema: 'CodecPayloads' },
-        '400': invalid,
-        '401': { description: 'Missing or invalid codec token', schema: 'Error', codes: ['unauthorized'] },
-        '403': {
-          description: 'Origin not allowed, another namespace, or the endpoint is disabled',
-          schema: 'Error',
-          codes: ['forbidden'],
-        },
-        '413': tooLarge,
-        '415': notJson,
-        '422': {
-          description: 'A payload names a key not in CODEC_KEYS, or fails authentication',
-          schema: 'Error',
-          codes: ['payload_undecryptable'],
-        },
+  ...(['decode', 'encode'] as const).map((operation): OperationSpec => ({
+    method: 'post',
+    path: `/codec/${operation}`,
+    summary:
+      operation === 'decode'
+        ? 'Decrypt Temporal payloads (for the Temporal UI and CLI)'
+        : 'Encrypt Temporal payloads (for the Temporal UI and CLI)',
+    description:
+      "Temporal's codec-server protocol. Bearer token from CODEC_ENDPOINT_TOKENS; without tokens the endpoint is open in simulator mode (local stack) and disabled otherwise. Browsers: CODEC_CORS_ORIGINS only. `X-Namespace`, when sent, must be this service's namespace.",
+    tag: 'Codec',
+    security: 'codecToken',
+    requestBody: 'CodecPayloads',
+    responses: {
+      '200': { description: 'The payloads, same order', schema: 'CodecPayloads' },
+      '400': invalid,
+      '401': { description: 'Missing or invalid codec token', schema: 'Error', codes: ['unauthorized'] },
+      '403': {
+        description: 'Origin not allowed, another namespace, or the endpoint is disabled',
+        schema: 'Error',
+        codes: ['forbidden'],
       },
-    }),
-  ),
+      '413': tooLarge,
+      '415': notJson,
+      '422': {
+        description: 'A payload names a key not in CODEC_KEYS, or fails authentication',
+        schema: 'Error',
+        codes: ['payload_undecryptable'],
+      },
+    },
+  })),
   {
     method: 'get',
     path: '/healthz',

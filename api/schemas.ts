@@ -327,8 +327,14 @@ export const codecPayloadsSchema = component(
   {
     id: 'CodecPayloads',
     description:
-      "Temporal payloads as the codec-server protocol carries them (Temporal UI, `temporal --codec-endpoint`). Encrypted payloads have metadata encoding=binary/encrypted and encryption-key-id.",
-    examples: [{ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJzdGFnZSI6ImF3YWl0aW5nX2N1c3RvbWVyIn0=' }] }],
+      'Temporal payloads as the codec-server protocol carries them (Temporal UI, `temporal --codec-endpoint`). Encrypted payloads have metadata encoding=binary/encrypted and encryption-key-id.',
+    examples: [
+      {
+        payloads: [
+          { metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJzdGFnZSI6ImF3YWl0aW5nX2N1c3RvbWVyIn0=' },
+        ],
+      },
+    ],
   },
 );
 export type CodecPayloads = z.output<typeof codecPayloadsSchema>;

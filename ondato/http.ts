@@ -148,15 +148,18 @@ export async function errorFromResponse(
   // logs: it names Ondato's reason code only. Ondato's free-text message can echo submitted values
   // (names, personal codes), so it travels separately (failure details, which the codec encrypts).
   const reason = body.reason?.slice(0, MAX_REASON_TEXT);
-  return new OndatoError(`Ondato ${operation} failed with HTTP ${response.status}${reason ? ` (${reason})` : ''}`, {
-    kind: 'http',
-    operation,
-    status: response.status,
-    reason: body.reason,
-    ondatoMessage: body.message?.slice(0, MAX_ERROR_TEXT),
-    params: body.params,
-    retryAfterMs,
-  });
+  return new OndatoError(
+    `Ondato ${operation} failed with HTTP ${response.status}${reason ? ` (${reason})` : ''}`,
+    {
+      kind: 'http',
+      operation,
+      status: response.status,
+      reason: body.reason,
+      ondatoMessage: body.message?.slice(0, MAX_ERROR_TEXT),
+      params: body.params,
+      retryAfterMs,
+    },
+  );
 }
 
 interface ParsedErrorBody {

@@ -119,7 +119,12 @@ export type KycIdentification = z.infer<typeof kycIdentificationSchema>;
 export const ondatoErrorBodySchema = z.looseObject({
   reason: z.string().optional(),
   message: z.string().optional(),
-  params: z.record(z.string(), z.array(z.looseObject({ reason: z.string().optional(), message: z.string().optional() }))).optional(),
+  params: z
+    .record(
+      z.string(),
+      z.array(z.looseObject({ reason: z.string().optional(), message: z.string().optional() })),
+    )
+    .optional(),
 });
 export type OndatoErrorBody = z.infer<typeof ondatoErrorBodySchema>;
 

@@ -13,8 +13,17 @@ import { DEV_DEFAULTS, loadConfig } from '../config/env';
 import { SimulatorControl } from '../simulator/control-client';
 import { SAMPLE_REGISTRATION } from '../simulator/sample-registration';
 
-const startResponseSchema = z.looseObject({ workflowId: z.string(), customerUrl: z.string().nullish(), idvId: z.string().nullish() });
-const stateSchema = z.looseObject({ status: z.string().optional(), stage: z.string().optional(), outcome: z.string().nullish(), reasons: z.array(z.string()).optional() });
+const startResponseSchema = z.looseObject({
+  workflowId: z.string(),
+  customerUrl: z.string().nullish(),
+  idvId: z.string().nullish(),
+});
+const stateSchema = z.looseObject({
+  status: z.string().optional(),
+  stage: z.string().optional(),
+  outcome: z.string().nullish(),
+  reasons: z.array(z.string()).optional(),
+});
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -51,7 +60,8 @@ async function main(): Promise<void> {
   );
 
   if (values.complete) {
-    if (!config.usesSimulator) throw new Error('--complete drives the simulator; real Ondato needs a real customer');
+    if (!config.usesSimulator)
+      throw new Error('--complete drives the simulator; real Ondato needs a real customer');
     const outcome = z.enum(['approved', 'rejected', 'awaiting', 'aborted']).parse(values.complete);
     const simulatorUrl = env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`;
     await new SimulatorControl(simulatorUrl).complete(started.idvId as string, {
@@ -67,7 +77,9 @@ async function main(): Promise<void> {
         await (await fetch(`${apiUrl}/v1/onboardings/${customerId}`, { headers })).json(),
       );
       if (state.status !== 'RUNNING' || (state.outcome && state.outcome !== 'manual_review')) {
-        process.stdout.write(`outcome: ${state.outcome ?? state.status} (${(state.reasons ?? []).join(', ')})\n`);
+        process.stdout.write(
+          `outcome: ${state.outcome ?? state.status} (${(state.reasons ?? []).join(', ')})\n`,
+        );
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -5,7 +5,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const cli = await ensureTemporalCli();
   const ms = Date.now() - started;
-  process.stderr.write(`[setup] Temporal CLI (${cli.source}): ${cli.path}\n[setup] ${cliVersion(cli)} — ready in ${ms} ms\n`);
+  process.stderr.write(
+    `[setup] Temporal CLI (${cli.source}): ${cli.path}\n[setup] ${cliVersion(cli)} — ready in ${ms} ms\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -36,7 +36,11 @@ function browserHost(host: string): string {
 }
 
 function codecAccess(access: string): string {
-  return access === 'open' ? 'open: no CODEC_ENDPOINT_TOKENS, simulator mode' : access === 'tokens' ? 'bearer token' : 'disabled';
+  return access === 'open'
+    ? 'open: no CODEC_ENDPOINT_TOKENS, simulator mode'
+    : access === 'tokens'
+      ? 'bearer token'
+      : 'disabled';
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
@@ -55,7 +59,10 @@ async function main(): Promise<void> {
   // The SDK logs through the same logger, warnings and up (at info it reports every worker state change). The
   // stack handles signals itself, so it can stop the parts in order.
   installRuntimeLogging(
-    logger.child({ component: 'temporal' }, { level: logger.isLevelEnabled('warn') ? 'warn' : env.LOG_LEVEL }),
+    logger.child(
+      { component: 'temporal' },
+      { level: logger.isLevelEnabled('warn') ? 'warn' : env.LOG_LEVEL },
+    ),
     { shutdownSignals: [] },
   );
   // One data converter (the encrypting codec) for the worker and the API's client.
@@ -76,7 +83,8 @@ async function main(): Promise<void> {
   };
   // `on`, not `once`: the same signal often arrives twice (from the terminal and relayed by npm/tsx), and a
   // second one must not fall through to the default action and kill the stack halfway through stopping.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal, 0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => void stopAll(signal, 0));
 
   try {
     const cli = await ensureTemporalCli(process.env, say);
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
       activities: createActivities(activityDepsFromConfig(config)),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       dataConverter,
     });
     const workerRun = worker.run();

@@ -72,7 +72,9 @@ export async function ensureTemporalCli(
 
   const go = onPath('go', env);
   if (!go) {
-    throw new Error(`No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ${cacheDir(env)}) and no Go toolchain to build one.\n${MANUAL_INSTALL_HINT}`);
+    throw new Error(
+      `No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ${cacheDir(env)}) and no Go toolchain to build one.\n${MANUAL_INSTALL_HINT}`,
+    );
   }
   const target = cacheDir(env);
   const staging = `${target}.building-${process.pid}`;
@@ -93,7 +95,9 @@ export async function ensureTemporalCli(
       });
       child.on('error', reject);
       child.on('exit', (code) =>
-        code === 0 ? resolve() : reject(new Error(`go install exited with code ${code}.\n${MANUAL_INSTALL_HINT}`)),
+        code === 0
+          ? resolve()
+          : reject(new Error(`go install exited with code ${code}.\n${MANUAL_INSTALL_HINT}`)),
       );
     });
   } finally {

@@ -8,7 +8,8 @@ import { startSimulator } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = config.env.LOG_LEVEL === 'silent' ? undefined : (line: string) => process.stdout.write(`${line}\n`);
+  const log =
+    config.env.LOG_LEVEL === 'silent' ? undefined : (line: string) => process.stdout.write(`${line}\n`);
   const running = await startSimulator(simulatorOptionsFromConfig(config, log));
   process.stdout.write(
     `${JSON.stringify({ time: new Date().toISOString(), component: 'ondato-simulator', event: 'listening', url: running.url })}\n`,

@@ -7,7 +7,10 @@ function reachableHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
-export function simulatorOptionsFromConfig(config: AppConfig, log?: (line: string) => void): SimulatorOptions {
+export function simulatorOptionsFromConfig(
+  config: AppConfig,
+  log?: (line: string) => void,
+): SimulatorOptions {
   const { env } = config;
   return {
     host: env.SIMULATOR_HOST,
@@ -18,7 +21,8 @@ export function simulatorOptionsFromConfig(config: AppConfig, log?: (line: strin
     tokenLifetimeSeconds: env.SIMULATOR_TOKEN_LIFETIME_SECONDS,
     documentBytes: env.SIMULATOR_DOCUMENT_BYTES,
     webhook: {
-      url: env.SIMULATOR_WEBHOOK_URL ?? `http://${reachableHost(env.API_HOST)}:${env.API_PORT}/webhooks/ondato`,
+      url:
+        env.SIMULATOR_WEBHOOK_URL ?? `http://${reachableHost(env.API_HOST)}:${env.API_PORT}/webhooks/ondato`,
       username: env.WEBHOOK_USERNAME,
       password: env.WEBHOOK_PASSWORD,
       hmacSecret: env.WEBHOOK_HMAC_SECRET,

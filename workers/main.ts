@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding-worker' });
   // Before any connection: the SDK's own logs (worker, activities, workflows, core) go through the same logger.
   installRuntimeLogging(logger.child({ component: 'temporal' }));
-  const bundlePath = env.WORKFLOW_BUNDLE_PATH ?? (existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
+  const bundlePath =
+    env.WORKFLOW_BUNDLE_PATH ?? (existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
     const worker = await createOnboardingWorker({
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       activities: createActivities(activityDepsFromConfig(config)),
       workflowBundlePath: bundlePath,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       dataConverter: createDataConverter(config),
     });
     logger.info(

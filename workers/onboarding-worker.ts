@@ -18,11 +18,18 @@ export interface OnboardingWorkerOptions {
    * personal data, so a worker without the encrypting codec is refused.
    */
   dataConverter: DataConverter;
+  /**
+   * Runs kept in memory between activations. The SDK derives its default from the heap limit (about 2,300 here,
+   * ~0.5 MiB each); onboardings wake rarely, and replaying one costs little, so a smaller cache bounds memory.
+   */
+  maxCachedWorkflows?: number;
 }
 
 export async function createOnboardingWorker(options: OnboardingWorkerOptions): Promise<Worker> {
   if (!encryptsPayloads(options.dataConverter)) {
-    throw new Error('the onboarding worker needs the encrypting data converter (createDataConverter(config))');
+    throw new Error(
+      'the onboarding worker needs the encrypting data converter (createDataConverter(config))',
+    );
   }
   return Worker.create({
     connection: options.connection,
@@ -34,5 +41,6 @@ export async function createOnboardingWorker(options: OnboardingWorkerOptions): 
       : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: options.shutdownGraceMs,
     dataConverter: options.dataConverter,
+    maxCachedWorkflows: options.maxCachedWorkflows,
   });
 }

@@ -30,7 +30,13 @@ import {
   type ReviewInput,
 } from './messages';
 import { decide } from './policy';
-import { CustomerIdKey, KycStatusKey, OndatoIdvIdKey, OnboardingStageKey, OutcomeKey } from './search-attributes';
+import {
+  CustomerIdKey,
+  KycStatusKey,
+  OndatoIdvIdKey,
+  OnboardingStageKey,
+  OutcomeKey,
+} from './search-attributes';
 import {
   DEFAULT_TIMEOUTS,
   type CallbackEvent,
@@ -131,26 +137,26 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     seenDeliveries.add(signal.deliveryId);
     state.webhooksReceived += 1;
     if (signal.idvId && state.idvId && signal.idvId !== state.idvId) {
-      log.info('ignoring a webhook for another verification', { deliveryId: signal.deliveryId, type: signal.type });
+      log.info('ignoring a webhook for another verification', {
+        deliveryId: signal.deliveryId,
+        type: signal.type,
+      });
       return;
     }
     if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
     webhookNudges += 1;
   });
 
-  setHandler(
-    customerLinkUpdate,
-    async () => {
-      await condition(() => state.customerUrl !== undefined || isDecided() || failed);
-      return {
-        workflowId,
-        stage: state.stage,
-        idvId: state.idvId,
-        customerUrl: state.customerUrl,
-        outcome: state.outcome,
-      };
-    },
-  );
+  setHandler(customerLinkUpdate, async () => {
+    await condition(() => state.customerUrl !== undefined || isDecided() || failed);
+    return {
+      workflowId,
+      stage: state.stage,
+      idvId: state.idvId,
+      customerUrl: state.customerUrl,
+      outcome: state.outcome,
+    };
+  });
 
   setHandler(
     submitReviewUpdate,
@@ -268,7 +274,11 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     const queue = [...kyc.files];
     const worker = async (): Promise<void> => {
       for (let file = queue.shift(); file; file = queue.shift()) {
-        const stored = await documentCalls.storeDocument({ customerId: input.customerId, kycId: kyc.kycId, file });
+        const stored = await documentCalls.storeDocument({
+          customerId: input.customerId,
+          kycId: kyc.kycId,
+          file,
+        });
         state.documents.push(stored);
       }
     };

@@ -60,7 +60,14 @@ export const STAGES = [
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
-export const OUTCOMES = ['approved', 'rejected', 'manual_review', 'expired', 'abandoned', 'cancelled'] as const;
+export const OUTCOMES = [
+  'approved',
+  'rejected',
+  'manual_review',
+  'expired',
+  'abandoned',
+  'cancelled',
+] as const;
 /** `manual_review` is an intermediate outcome: the run waits for ops, who turn it into approved or rejected. */
 export type Outcome = (typeof OUTCOMES)[number];
 export type FinalOutcome = Exclude<Outcome, 'manual_review'>;

@@ -23,7 +23,10 @@ export interface DocumentStore {
 
 /** Keys are built from ids only; reject anything that could escape the store's root. */
 export function assertSafeKey(key: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/.test(key) || key.split('/').some((part) => part === '..' || part === '')) {
+  if (
+    !/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/.test(key) ||
+    key.split('/').some((part) => part === '..' || part === '')
+  ) {
     throw new Error(`unsafe document key: ${JSON.stringify(key)}`);
   }
 }

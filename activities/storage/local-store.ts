@@ -37,9 +37,15 @@ export class LocalDocumentStore implements DocumentStore {
     const counter = new HashingCounter(options.onProgress);
     try {
       // flush: the bytes are on disk before the rename publishes the file.
-      await pipeline(body, counter, new EncryptingStream(this.keys), createWriteStream(partial, { flags: 'wx', flush: true }), {
-        signal: options.signal,
-      });
+      await pipeline(
+        body,
+        counter,
+        new EncryptingStream(this.keys),
+        createWriteStream(partial, { flags: 'wx', flush: true }),
+        {
+          signal: options.signal,
+        },
+      );
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });

@@ -379,7 +379,11 @@ describe('API surface', () => {
       // Short deadlines: every call here is expected to time out.
       const config = loadConfig(apiEnv({ API_TEMPORAL_TIMEOUT_MS: '300', API_START_WAIT_MS: '300' }));
       down = createApp({
-        temporal: new Client({ connection: downConnection, namespace, dataConverter: createDataConverter(config) }),
+        temporal: new Client({
+          connection: downConnection,
+          namespace,
+          dataConverter: createDataConverter(config),
+        }),
         config,
         logger: logs.logger,
       });

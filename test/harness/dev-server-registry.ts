@@ -63,7 +63,10 @@ export function reapOrphanedDevServers(): number {
   for (const entry of entries) {
     const file = path.join(REGISTRY_DIR, entry);
     try {
-      const { ownerPid, serverPid } = JSON.parse(readFileSync(file, 'utf8')) as { ownerPid: number; serverPid: number };
+      const { ownerPid, serverPid } = JSON.parse(readFileSync(file, 'utf8')) as {
+        ownerPid: number;
+        serverPid: number;
+      };
       if (isAlive(ownerPid)) continue;
       if (isAlive(serverPid) && isDevServer(serverPid)) {
         process.kill(serverPid, 'SIGKILL');

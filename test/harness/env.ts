@@ -8,7 +8,10 @@ export const HARNESS_ENV = {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests through jest so the global setup starts the dev server`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the tests through jest so the global setup starts the dev server`,
+    );
   return value;
 }
 

@@ -15,7 +15,12 @@ import {
   OnboardingStageKey,
   OutcomeKey,
 } from '../../workflows/search-attributes';
-import { devServerChildren, reapOrphanedDevServers, registerDevServer, unregisterDevServer } from './dev-server-registry';
+import {
+  devServerChildren,
+  reapOrphanedDevServers,
+  registerDevServer,
+  unregisterDevServer,
+} from './dev-server-registry';
 import { HARNESS_ENV } from './env';
 
 interface HarnessState {

@@ -26,7 +26,11 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
       const header = request.headers[SIGNATURE_HEADER];
       received.push({
         event: JSON.parse(body) as CallbackEvent,
-        signatureValid: verifyCallbackSignature(secret, body, typeof header === 'string' ? header : undefined),
+        signatureValid: verifyCallbackSignature(
+          secret,
+          body,
+          typeof header === 'string' ? header : undefined,
+        ),
       });
       response.writeHead(204).end();
     });

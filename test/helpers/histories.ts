@@ -19,7 +19,18 @@ export async function recordHistoryIfAsked(name: string, handle: WorkflowHandle)
   const { address, namespace, cliPath } = harness();
   const json = execFileSync(
     cliPath,
-    ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', address, '--namespace', namespace, '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      handle.workflowId,
+      '--address',
+      address,
+      '--namespace',
+      namespace,
+      '--output',
+      'json',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), json);

@@ -64,11 +64,15 @@ export interface OnboardingTestEnv {
   /** Starts the in-process worker; `envOverrides` change its configuration (e.g. rotated CODEC_KEYS). */
   startWorker(envOverrides?: Record<string, string>): Promise<void>;
   stopWorker(): Promise<void>;
-  start(input: Partial<OnboardingInput> & { customerId?: string }): Promise<{ link: CustomerLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
+  start(
+    input: Partial<OnboardingInput> & { customerId?: string },
+  ): Promise<{ link: CustomerLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
   close(): Promise<void>;
 }
 
-export async function createOnboardingTestEnv(options: { documentBytes?: number; runWorker?: boolean } = {}): Promise<OnboardingTestEnv> {
+export async function createOnboardingTestEnv(
+  options: { documentBytes?: number; runWorker?: boolean } = {},
+): Promise<OnboardingTestEnv> {
   const { address, namespace, bundlePath } = harness();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace, dataConverter: testDataConverter() });
@@ -155,7 +159,9 @@ export async function createOnboardingTestEnv(options: { documentBytes?: number;
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         typedSearchAttributes: [{ key: CustomerIdKey, value: customerId }],
       });
-      const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, { startWorkflowOperation: startOperation });
+      const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, {
+        startWorkflowOperation: startOperation,
+      });
       return { link, handle: await startOperation.workflowHandle(), customerId };
     },
     async close() {

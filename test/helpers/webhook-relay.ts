@@ -15,7 +15,10 @@ export interface WebhookRelay {
   close(): Promise<void>;
 }
 
-export async function startWebhookRelay(client: Client, credentials: { username: string; password: string }): Promise<WebhookRelay> {
+export async function startWebhookRelay(
+  client: Client,
+  credentials: { username: string; password: string },
+): Promise<WebhookRelay> {
   const relayed: WebhookRelay['relayed'] = [];
   const expectedAuth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
   const server: Server = createServer((request, response) => {
@@ -28,8 +31,14 @@ export async function startWebhookRelay(client: Client, credentials: { username:
         if (!envelope.success) return response.writeHead(400).end();
         const routing = routeWebhook(envelope.data);
         if (routing.kind === 'relay' && routing.customerId) {
-          await client.workflow.getHandle(onboardingWorkflowId(routing.customerId)).signal(ondatoWebhookSignal, routing.signal);
-          relayed.push({ customerId: routing.customerId, deliveryId: routing.signal.deliveryId, type: routing.signal.type });
+          await client.workflow
+            .getHandle(onboardingWorkflowId(routing.customerId))
+            .signal(ondatoWebhookSignal, routing.signal);
+          relayed.push({
+            customerId: routing.customerId,
+            deliveryId: routing.signal.deliveryId,
+            type: routing.signal.type,
+          });
         }
         response.writeHead(200).end();
       })().catch(() => response.writeHead(200).end()); // closed or unknown run: acknowledged, as the API does

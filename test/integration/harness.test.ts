@@ -5,7 +5,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { CUSTOM_SEARCH_ATTRIBUTES, CustomerIdKey, OnboardingStageKey } from '../../workflows/search-attributes';
+import {
+  CUSTOM_SEARCH_ATTRIBUTES,
+  CustomerIdKey,
+  OnboardingStageKey,
+} from '../../workflows/search-attributes';
 import { harness } from '../harness/env';
 import { waitFor } from '../helpers/wait-for';
 

@@ -42,7 +42,9 @@ describe('onboarding workflow', () => {
       // Read back through the store (decrypted, authenticated); the reference describes the original bytes.
       expect(await sha256Of(await env.documents.get(document.key))).toBe(document.sha256);
       // At rest the file is ciphertext, not the document.
-      expect(await sha256Of(createReadStream(path.join(env.documentsDir, document.key)))).not.toBe(document.sha256);
+      expect(await sha256Of(createReadStream(path.join(env.documentsDir, document.key)))).not.toBe(
+        document.sha256,
+      );
       expect(document.key).not.toMatch(/Ona|Petrait|4880229/); // references carry ids, not personal data
     }
   }
@@ -62,25 +64,35 @@ describe('onboarding workflow', () => {
     await expectStoredFilesIntact(record);
     const callbacks = env.callbacks.forCustomer(customerId);
     expect(callbacks).toHaveLength(1);
-    expect(callbacks[0]).toMatchObject({ signatureValid: true, event: { type: 'onboarding.completed', outcome: 'approved' } });
+    expect(callbacks[0]).toMatchObject({
+      signatureValid: true,
+      event: { type: 'onboarding.completed', outcome: 'approved' },
+    });
     expect(JSON.stringify(callbacks[0].event)).not.toContain('Petrait');
     await recordHistoryIfAsked('approved', handle);
   });
 
   it('rejects with Ondato’s reason', async () => {
     const { link, handle, customerId } = await env.start({});
-    await env.control.complete(link.idvId as string, { outcome: 'rejected', statusReason: 'PoorPhotoQuality' });
+    await env.control.complete(link.idvId as string, {
+      outcome: 'rejected',
+      statusReason: 'PoorPhotoQuality',
+    });
     const record = await handle.result();
     expect(record.outcome).toBe('rejected');
     expect(record.reasons).toEqual(['ondato_rejected:PoorPhotoQuality']);
-    expect(env.callbacks.forCustomer(customerId).map((callback) => callback.event.outcome)).toEqual(['rejected']);
+    expect(env.callbacks.forCustomer(customerId).map((callback) => callback.event.outcome)).toEqual([
+      'rejected',
+    ]);
     await recordHistoryIfAsked('rejected', handle);
   });
 
   it('waits while Ondato reviews (Awaiting) and approves when Ondato does', async () => {
     const { link, handle } = await env.start({});
     const completed = await env.control.complete(link.idvId as string, { outcome: 'awaiting' });
-    await waitFor(async () => ((await handle.query(getStateQuery)).stage === 'awaiting_ondato_review' ? true : undefined));
+    await waitFor(async () =>
+      (await handle.query(getStateQuery)).stage === 'awaiting_ondato_review' ? true : undefined,
+    );
 
     await env.control.decide(completed.kycId as string, { status: 'Approved' });
     const record = await handle.result();
@@ -96,7 +108,9 @@ describe('onboarding workflow', () => {
       outcome: 'approved',
       rules: [{ name: 'SelfieAndDocumentFacesMatch', status: 'Fail' }],
     });
-    await waitFor(async () => ((await handle.query(getStateQuery)).stage === 'manual_review' ? true : undefined));
+    await waitFor(async () =>
+      (await handle.query(getStateQuery)).stage === 'manual_review' ? true : undefined,
+    );
     const inReview = await handle.query(getStateQuery);
     expect(inReview.outcome).toBe('manual_review');
     expect(inReview.reasons).toEqual(['rule_failed:SelfieAndDocumentFacesMatch']);
@@ -107,7 +121,11 @@ describe('onboarding workflow', () => {
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
 
     await waitFor(async () =>
-      env.callbacks.forCustomer(customerId).some((callback) => callback.event.type === 'onboarding.review_escalated') ? true : undefined,
+      env.callbacks
+        .forCustomer(customerId)
+        .some((callback) => callback.event.type === 'onboarding.review_escalated')
+        ? true
+        : undefined,
     );
     const reviewed = await handle.executeUpdate(submitReviewUpdate, {
       args: [{ reviewerId: 'ops-anna', decision: 'approved', note: 'face match checked by hand' }],
@@ -130,7 +148,9 @@ describe('onboarding workflow', () => {
     const record = await handle.result();
     expect(record.outcome).toBe('expired');
     expect(record.reasons).toEqual(['customer_deadline_passed']);
-    expect(env.callbacks.forCustomer(customerId).map((callback) => callback.event.outcome)).toEqual(['expired']);
+    expect(env.callbacks.forCustomer(customerId).map((callback) => callback.event.outcome)).toEqual([
+      'expired',
+    ]);
     await recordHistoryIfAsked('expired', handle);
   });
 

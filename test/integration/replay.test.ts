@@ -50,11 +50,17 @@ describe('replay of recorded histories', () => {
     }
   });
 
-  it.each(histories.map((entry) => [entry.name, entry] as const))('replays %s deterministically', async (_name, entry) => {
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: harness().bundlePath }, dataConverter }, entry.history),
-    ).resolves.toBeUndefined();
-  });
+  it.each(histories.map((entry) => [entry.name, entry] as const))(
+    'replays %s deterministically',
+    async (_name, entry) => {
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: harness().bundlePath }, dataConverter },
+          entry.history,
+        ),
+      ).resolves.toBeUndefined();
+    },
+  );
 
   it('fails replay for a deliberately changed workflow (negative control)', async () => {
     const { code } = await bundleWorkflowCode({
@@ -62,9 +68,9 @@ describe('replay of recorded histories', () => {
       logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
     });
     for (const entry of histories) {
-      await expect(Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, entry.history)).rejects.toThrow(
-        /[Nn]ondetermin/,
-      );
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, entry.history),
+      ).rejects.toThrow(/[Nn]ondetermin/);
     }
   });
 });

@@ -58,10 +58,13 @@ describe('worker killed during the downloads', () => {
     await env.control.setFault({ route: 'downloadFile', mode: 'latency', latencyMs: 1_500, times: 3 });
     await env.control.complete(link.idvId as string, { outcome: 'approved' });
 
-    await waitFor(async () => ((await handle.query(getStateQuery)).stage === 'storing_documents' ? true : undefined), {
-      intervalMs: 20,
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      async () => ((await handle.query(getStateQuery)).stage === 'storing_documents' ? true : undefined),
+      {
+        intervalMs: 20,
+        timeoutMs: 30_000,
+      },
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child?.once('exit', resolve));
     // The kill landed mid-copy: no document was published, at most partial files were left behind.

@@ -61,7 +61,12 @@ function run(command: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 async function startStack(env: NodeJS.ProcessEnv, dbFile: string): Promise<StartedStack> {
   const started = Date.now();
   // Its own process group, like a terminal's foreground job: the signal goes to npm and everything under it.
-  const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -94,7 +99,12 @@ describe('npm start', () => {
   let ports: number[];
 
   beforeAll(async () => {
-    const [api, simulator, temporal, ui] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [api, simulator, temporal, ui] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     ports = [api, simulator, temporal, ui];
     env = {
       ...process.env,
@@ -118,7 +128,10 @@ describe('npm start', () => {
     process.stdout.write(`npm start → ready in ${stack.readyMs} ms\n`);
     expect(stack.output()).toContain(`http://127.0.0.1:${ports[3]}`); // the banner names the Temporal UI
 
-    const demo = await run(['run', 'demo', '--', '--customer', 'c-stack-1', '--complete', 'approved', '--wait'], env);
+    const demo = await run(
+      ['run', 'demo', '--', '--customer', 'c-stack-1', '--complete', 'approved', '--wait'],
+      env,
+    );
     expect(demo.output).toContain('customer URL:  http://127.0.0.1:');
     expect(demo.output).toContain('outcome: approved');
     expect(demo.code).toBe(0);

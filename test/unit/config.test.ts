@@ -32,7 +32,10 @@ describe('configuration', () => {
     try {
       loadConfig({ API_PORT: 'abc', ONDATO_SETUP_ID: 'nope' });
     } catch (error) {
-      expect((error as ConfigError).problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['API_PORT', 'ONDATO_SETUP_ID']);
+      expect((error as ConfigError).problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+        'API_PORT',
+        'ONDATO_SETUP_ID',
+      ]);
     }
   });
 

@@ -68,7 +68,10 @@ export interface LogCapture {
 /** The service's own logger (redaction included), writing into memory. */
 export function captureLogs(): LogCapture {
   const lines: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(line) },
+  });
   return { logger, lines, text: () => lines.join('') };
 }
 
