@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { isDevServer } from './dev-server-registry';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -30,14 +31,6 @@ export interface RunningDevServer {
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-
-function isDevServer(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
-  } catch {
-    return false;
-  }
-}
 
 /** Stops a server whose stack was killed before it could stop it. */
 function stopLeftoverServer(pidFile: string, log: (line: string) => void): void {

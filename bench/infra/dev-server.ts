@@ -4,9 +4,6 @@
  * pid is recorded with its owner's, so a benchmark that was killed outright (SIGKILL: no handler runs) has its
  * servers reaped by the next run.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
@@ -17,7 +14,12 @@ import {
   OnboardingStageKey,
   OutcomeKey,
 } from '../../workflows/search-attributes';
-import { childPids, commandLine, isAlive } from '../measure/proc';
+import {
+  devServerChildren,
+  devServerRegistry,
+  isAlive,
+  isDevServer,
+} from '../../scripts/dev-server-registry';
 import type { Scope } from './teardown';
 
 export interface DevServer {
@@ -29,12 +31,11 @@ export interface DevServer {
   client: Client;
 }
 
-const REGISTRY_DIR = path.join(tmpdir(), 'ondato-onboarding-bench-servers');
-const DEV_SERVER_MARK = 'start-dev';
+const registry = devServerRegistry('bench');
 
 export async function startDevServer(scope: Scope): Promise<DevServer> {
   const cli = await ensureTemporalCli();
-  const before = new Set(childPids(process.pid, DEV_SERVER_MARK));
+  const before = new Set(devServerChildren(process.pid));
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: cli.path },
@@ -45,58 +46,21 @@ export async function startDevServer(scope: Scope): Promise<DevServer> {
       searchAttributes: [OnboardingStageKey, CustomerIdKey, OndatoIdvIdKey, KycStatusKey, OutcomeKey],
     },
   });
-  const pid = childPids(process.pid, DEV_SERVER_MARK).find((candidate) => !before.has(candidate));
-  if (pid !== undefined) register(pid);
+  const pid = devServerChildren(process.pid).find((candidate) => !before.has(candidate));
+  if (pid !== undefined) registry.register(pid);
   scope.defer('the Temporal dev server', async () => {
     await env.teardown();
     if (pid !== undefined) {
       // teardown() stops the server; make sure, since a leaked server keeps its port and memory.
-      if (isAlive(pid) && commandLine(pid).includes(DEV_SERVER_MARK)) process.kill(pid, 'SIGKILL');
-      unregister(pid);
+      if (isAlive(pid) && isDevServer(pid)) process.kill(pid, 'SIGKILL');
+      registry.unregister(pid);
     }
   });
   if (pid === undefined) throw new Error('started a dev server but could not find its process');
   return { address: env.address, namespace: env.namespace ?? 'default', pid, client: env.client };
 }
 
-function register(serverPid: number): void {
-  mkdirSync(REGISTRY_DIR, { recursive: true });
-  writeFileSync(
-    path.join(REGISTRY_DIR, String(serverPid)),
-    JSON.stringify({ ownerPid: process.pid, serverPid }),
-  );
-}
-
-function unregister(serverPid: number): void {
-  rmSync(path.join(REGISTRY_DIR, String(serverPid)), { force: true });
-}
-
 /** Kills dev servers whose benchmark died without stopping them; returns how many. */
 export function reapOrphanedDevServers(): number {
-  let entries: string[];
-  try {
-    entries = readdirSync(REGISTRY_DIR);
-  } catch {
-    return 0;
-  }
-  let reaped = 0;
-  for (const entry of entries) {
-    const file = path.join(REGISTRY_DIR, entry);
-    try {
-      const { ownerPid, serverPid } = JSON.parse(readFileSync(file, 'utf8')) as {
-        ownerPid: number;
-        serverPid: number;
-      };
-      if (isAlive(ownerPid)) continue;
-      // Guards against pid reuse: only a process that still is a dev server is killed.
-      if (isAlive(serverPid) && commandLine(serverPid).includes(DEV_SERVER_MARK)) {
-        process.kill(serverPid, 'SIGKILL');
-        reaped += 1;
-      }
-    } catch {
-      // An unreadable entry is dropped.
-    }
-    rmSync(file, { force: true });
-  }
-  return reaped;
+  return registry.reapOrphans();
 }

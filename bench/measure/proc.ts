@@ -1,5 +1,4 @@
-/** Reads what Linux says about a process (RSS, CPU time, children) and about the machine, from /proc. */
-import { execFileSync } from 'node:child_process';
+/** Reads what Linux says about a process (RSS, CPU time) and about the machine, from /proc. */
 import { readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`); 100 on every Linux we run on. */
@@ -45,38 +44,6 @@ export function machineCpuTicks(): { busy: number; total: number } {
   const idle = values[3] + (values[4] ?? 0);
   const total = values.reduce((sum, value) => sum + value, 0);
   return { busy: total - idle, total };
-}
-
-/** Direct children of `pid` whose command line contains `needle`. */
-export function childPids(pid: number, needle: string): number[] {
-  let out: string;
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
-  } catch {
-    return []; // ps exits 1 when there is no child
-  }
-  return out
-    .split('\n')
-    .filter((line) => line.includes(needle))
-    .map((line) => Number.parseInt(line.trim(), 10))
-    .filter((child) => Number.isInteger(child));
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
 }
 
 export function mib(bytes: number | undefined): number {

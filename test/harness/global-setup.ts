@@ -15,13 +15,11 @@ import {
   OnboardingStageKey,
   OutcomeKey,
 } from '../../workflows/search-attributes';
-import {
-  devServerChildren,
-  reapOrphanedDevServers,
-  registerDevServer,
-  unregisterDevServer,
-} from './dev-server-registry';
+import { devServerChildren, devServerRegistry } from '../../scripts/dev-server-registry';
 import { HARNESS_ENV } from './env';
+
+/** Servers of test runs, so the next run reaps those of a killed one. */
+const registry = devServerRegistry('test');
 
 interface HarnessState {
   env: TestWorkflowEnvironment;
@@ -34,11 +32,11 @@ export async function stopHarness(): Promise<void> {
   if (!state) return;
   globalWithHarness.__onboardingHarness = undefined;
   await state.env.teardown();
-  for (const pid of state.serverPids) unregisterDevServer(pid);
+  for (const pid of state.serverPids) registry.unregister(pid);
 }
 
 export default async function globalSetup(): Promise<void> {
-  const reaped = reapOrphanedDevServers();
+  const reaped = registry.reapOrphans();
   if (reaped > 0) process.stderr.write(`\n[harness] stopped ${reaped} dev server(s) left by a killed run\n`);
 
   const cli = await ensureTemporalCli();
@@ -50,7 +48,7 @@ export default async function globalSetup(): Promise<void> {
     },
   });
   const serverPids = devServerChildren(process.pid);
-  for (const pid of serverPids) registerDevServer(pid, process.pid);
+  for (const pid of serverPids) registry.register(pid);
   globalWithHarness.__onboardingHarness = { env, serverPids };
 
   // Stop the server even when the run is interrupted (Ctrl-C, CI timeout) before jest reaches teardown.
