@@ -1,20 +1,16 @@
 /**
  * The signed callback to the product backend. The body carries ids and the outcome only; the signature lets
- * the receiver check origin and freshness: `X-Onboarding-Signature: t=<unix seconds>, v1=<hex HMAC-SHA256 of
- * "<t>.<body>">`, the same scheme Ondato uses towards us.
+ * the receiver check origin and freshness (codec/hmac-signature.ts: the scheme Ondato uses towards us, label
+ * `v1`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CallbackEvent } from '../workflows/types';
-import { FailureType } from './failure-types';
-
-export const SIGNATURE_HEADER = 'x-onboarding-signature';
-export const EVENT_ID_HEADER = 'x-onboarding-event-id';
-
-export function signCallback(secret: string, body: string, timestampSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex');
-  return `t=${timestampSeconds}, v1=${mac}`;
-}
+import { CALLBACK_SIGNATURE, checkSignature, sign } from '../codec/hmac-signature';
+import {
+  CALLBACK_EVENT_ID_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  FailureType,
+  type CallbackEvent,
+} from '../contract';
 
 /** For receivers (and tests): checks the signature and that it is at most `toleranceSeconds` old. */
 export function verifyCallbackSignature(
@@ -24,12 +20,9 @@ export function verifyCallbackSignature(
   nowSeconds: number = Math.floor(Date.now() / 1000),
   toleranceSeconds = 300,
 ): boolean {
-  const match = /^t=(\d+),\s*v1=([0-9a-f]{64})$/.exec(header ?? '');
-  if (!match) return false;
-  const timestamp = Number(match[1]);
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;
-  const expected = Buffer.from(signCallback(secret, body, timestamp).split('v1=')[1], 'hex');
-  return timingSafeEqual(expected, Buffer.from(match[2], 'hex'));
+  return (
+    checkSignature(CALLBACK_SIGNATURE, secret, body, header, { nowSeconds, toleranceSeconds }) === 'valid'
+  );
 }
 
 export interface CallbackSenderOptions {
@@ -52,8 +45,13 @@ export async function sendCallback(
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signCallback(options.secret, body, Math.floor(Date.now() / 1000)),
-        [EVENT_ID_HEADER]: event.eventId,
+        [CALLBACK_SIGNATURE_HEADER]: sign(
+          CALLBACK_SIGNATURE,
+          options.secret,
+          body,
+          Math.floor(Date.now() / 1000),
+        ),
+        [CALLBACK_EVENT_ID_HEADER]: event.eventId,
       },
       body,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,

@@ -5,13 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { OndatoApi } from '../ondato/api';
 import type { IdentityVerification, KycFile, KycIdentification } from '../ondato/schemas';
-import type {
-  CallbackEvent,
-  IdvSnapshot,
-  KycSummary,
-  Registration,
-  StoredDocument,
-} from '../workflows/types';
+import type { CallbackEvent, IdvSnapshot, KycSummary, Registration, StoredDocument } from '../contract';
 import { sendCallback } from './callback';
 import { callOndato } from './ondato-failures';
 import type { DocumentStore } from './storage/document-store';
@@ -54,24 +48,21 @@ function toIdvSnapshot(idv: IdentityVerification): IdvSnapshot {
   return { idvId: idv.id, status: idv.status, kycId: idv.step?.kycIdentification?.id ?? undefined };
 }
 
-function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
-}
-
+// Ondato sends null for absent fields; `?? undefined` drops them, as payload JSON omits undefined keys.
 function fileRef(file: KycFile): KycSummary['files'][number] {
-  return definedOnly({
+  return {
     fileId: file.fileId,
     part: file.part ?? undefined,
     fileType: file.fileType ?? undefined,
     fileExtension: file.fileExtension ?? undefined,
-  });
+  };
 }
 
 /** Keeps what the decision needs; the full resource stays at Ondato. */
 export function toKycSummary(kyc: KycIdentification): KycSummary {
   const document = kyc.document;
   const files = [...(document?.files ?? []), ...(kyc.face?.files ?? []), ...(kyc.additionalFiles ?? [])];
-  return definedOnly({
+  return {
     kycId: kyc.id,
     idvId: kyc.identityVerificationId ?? undefined,
     status: kyc.status,
@@ -79,17 +70,17 @@ export function toKycSummary(kyc: KycIdentification): KycSummary {
     isCrossChecked: kyc.isCrossChecked ?? undefined,
     rules: (kyc.rules ?? []).map((rule) => ({ name: rule.name, status: rule.status })),
     document: document
-      ? definedOnly({
+      ? {
           type: document.type ?? undefined,
           firstName: document.firstName ?? undefined,
           lastName: document.lastName ?? undefined,
           dateOfBirth: document.dateOfBirth ?? undefined,
           personalCode: document.personalCode ?? undefined,
           dateOfExpiration: document.dateOfExpiration ?? undefined,
-        })
+        }
       : undefined,
     files: files.map(fileRef),
-  });
+  };
 }
 
 function extensionOf(file: StoreDocumentInput['file'], contentType: string): string {

@@ -1,7 +1,7 @@
 /** Turns Ondato client errors into Temporal failures whose retryability and type follow the error taxonomy. */
 import { ApplicationFailure } from '@temporalio/common';
 import { OndatoError } from '../ondato/errors';
-import { FailureType } from './failure-types';
+import { FailureType } from '../contract';
 
 export function toActivityFailure(error: unknown): unknown {
   if (!(error instanceof OndatoError)) return error;

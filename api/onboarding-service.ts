@@ -23,16 +23,16 @@ import {
   type CancelInput,
   type CustomerLink,
   type ReviewInput,
-} from '../workflows/messages';
+} from '../contract';
 import type { onboardingWorkflow } from '../workflows/onboarding';
-import { CustomerIdKey, OutcomeKey } from '../workflows/search-attributes';
+import { CustomerIdKey, OutcomeKey } from '../contract';
 import {
   OUTCOMES,
   STAGES,
   type DecisionRecord,
   type OnboardingInput,
   type OnboardingState,
-} from '../workflows/types';
+} from '../contract';
 import { ApiError } from './errors';
 import {
   WORKFLOW_STATUSES,

@@ -3,8 +3,8 @@
  * document is generated from them (see ./openapi.ts), so the documentation cannot drift from the checks.
  */
 import { z } from 'zod';
-import { CUSTOMER_ID_PATTERN } from '../workflows/messages';
-import { OUTCOMES, STAGES, type OnboardingInput, type OnboardingTimeouts } from '../workflows/types';
+import { CUSTOMER_ID_PATTERN } from '../contract';
+import { OUTCOMES, STAGES, type OnboardingInput, type OnboardingTimeouts } from '../contract';
 import { COUNTRY_CODES } from './country-codes';
 import { ERROR_CODES } from './errors';
 

@@ -10,7 +10,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { FailureType } from '../activities/failure-types';
+import { FailureType } from '../contract';
 import { ApiError } from './errors';
 
 /** gRPC status codes (stable numbers of the gRPC spec; @grpc/grpc-js is not a direct dependency). */

@@ -8,13 +8,13 @@
  */
 import type { Client } from '@temporalio/client';
 import type { WebhookEnvelope } from '../ondato/schemas';
-import { routeWebhook } from '../ondato/webhook-signal';
+import { routeWebhook } from '../api/webhook-routing';
 import {
   CUSTOMER_ID_PATTERN,
   onboardingWorkflowId,
   ondatoWebhookSignal,
   type OndatoWebhookSignal,
-} from '../workflows/messages';
+} from '../contract';
 import { ApiError } from './errors';
 import type { WebhookAck } from './schemas';
 import { isWorkflowNotFound, rethrowIfUnavailable } from './temporal-errors';

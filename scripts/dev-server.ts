@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { searchAttributeCliSpecs } from '../contract';
 import { isDevServer } from './dev-server-registry';
 
 export interface DevServerOptions {
@@ -93,10 +93,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     options.namespace,
     '--log-level',
     'error',
-    ...Object.entries(CUSTOM_SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
-      '--search-attribute',
-      `${name}=${type}`,
-    ]),
+    ...searchAttributeCliSpecs().flatMap((spec) => ['--search-attribute', spec]),
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
   ];
   // Its own process group: a Ctrl-C in the terminal reaches the stack, which stops the server last, in order.

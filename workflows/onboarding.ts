@@ -28,15 +28,9 @@ import {
   type CancelInput,
   type OndatoWebhookSignal,
   type ReviewInput,
-} from './messages';
+} from '../contract';
 import { decide } from './policy';
-import {
-  CustomerIdKey,
-  KycStatusKey,
-  OndatoIdvIdKey,
-  OnboardingStageKey,
-  OutcomeKey,
-} from './search-attributes';
+import { CustomerIdKey, KycStatusKey, OndatoIdvIdKey, OnboardingStageKey, OutcomeKey } from '../contract';
 import {
   DEFAULT_TIMEOUTS,
   type CallbackEvent,
@@ -48,7 +42,7 @@ import {
   type OnboardingState,
   type OnboardingTimeouts,
   type Stage,
-} from './types';
+} from '../contract';
 
 const ondatoCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '1 minute',

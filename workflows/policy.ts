@@ -3,7 +3,7 @@
  * because the version goes into every decision record and a changed rule must be traceable.
  * Anything doubtful goes to a human (`manual_review`), never to an automatic approval.
  */
-import type { KycSummary, Registration, StoredDocument } from './types';
+import type { KycSummary, Registration, StoredDocument } from '../contract';
 
 export const POLICY_VERSION = '2026-11-26.1';
 

@@ -4,8 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, verifyCallbackSignature } from '../../activities/callback';
-import type { CallbackEvent } from '../../workflows/types';
+import { verifyCallbackSignature } from '../../activities/callback';
+import { CALLBACK_SIGNATURE_HEADER, type CallbackEvent } from '../../contract';
 import type { Scope } from './teardown';
 
 export interface ReceivedOutcome {
@@ -34,7 +34,7 @@ export async function startCallbackReceiver(scope: Scope, secret: string): Promi
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const header = request.headers[SIGNATURE_HEADER];
+      const header = request.headers[CALLBACK_SIGNATURE_HEADER];
       const signatureValid = verifyCallbackSignature(
         secret,
         body,

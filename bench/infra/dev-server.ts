@@ -7,13 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import {
-  CustomerIdKey,
-  KycStatusKey,
-  OndatoIdvIdKey,
-  OnboardingStageKey,
-  OutcomeKey,
-} from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import {
   devServerChildren,
   devServerRegistry,
@@ -43,7 +37,7 @@ export async function startDevServer(scope: Scope): Promise<DevServer> {
       // Its log goes to the benchmark's terminal: under overload it floods it ("Slow gRPC call", deadline
       // exceeded). Overload shows in the figures anyway (latency, errors, 202s).
       log: { format: 'pretty', level: 'error' },
-      searchAttributes: [OnboardingStageKey, CustomerIdKey, OndatoIdvIdKey, KycStatusKey, OutcomeKey],
+      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
     },
   });
   const pid = devServerChildren(process.pid).find((candidate) => !before.has(candidate));

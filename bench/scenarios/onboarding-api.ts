@@ -1,7 +1,7 @@
 /** What a product backend sends the API, and what the benchmark needs back. */
 import { randomUUID } from 'node:crypto';
 import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
-import type { OnboardingTimeouts } from '../../workflows/types';
+import type { OnboardingTimeouts } from '../../contract';
 import { BENCH_CREDENTIALS } from '../infra/credentials';
 import type { HttpClient } from '../infra/http-client';
 

@@ -19,7 +19,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type StoreDocumentInput } from '../../activities';
 import { loadConfig } from '../../config/env';
 import { activityDepsFromConfig } from '../../workers/activity-deps';
-import type { StoredDocument } from '../../workflows/types';
+import type { StoredDocument } from '../../contract';
 import type { StreamingChildMessage, StreamingParentMessage } from './streaming-protocol';
 
 const [mode, kycId, fileId, warmKycId, warmFileId] = process.argv.slice(2);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { ondatoWebhookSignal } from '../../workflows/messages';
+import { ondatoWebhookSignal } from '../../contract';
 import { basicAuthHeader, BENCH_CREDENTIALS } from '../infra/credentials';
 import type { RunContext } from '../infra/run-context';
 import { startServiceStack, type ServiceStack } from '../infra/service-stack';

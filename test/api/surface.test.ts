@@ -12,7 +12,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config/env';
-import { CUSTOMER_ID_PATTERN, onboardingWorkflowId } from '../../workflows/messages';
+import { CUSTOMER_ID_PATTERN, onboardingWorkflowId } from '../../contract';
 import { harness } from '../harness/env';
 import {
   apiEnv,

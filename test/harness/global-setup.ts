@@ -8,13 +8,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import {
-  CustomerIdKey,
-  KycStatusKey,
-  OndatoIdvIdKey,
-  OnboardingStageKey,
-  OutcomeKey,
-} from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import { devServerChildren, devServerRegistry } from '../../scripts/dev-server-registry';
 import { HARNESS_ENV } from './env';
 
@@ -44,7 +38,7 @@ export default async function globalSetup(): Promise<void> {
     server: {
       executable: { type: 'existing-path', path: cli.path },
       ip: '127.0.0.1',
-      searchAttributes: [OnboardingStageKey, CustomerIdKey, OndatoIdvIdKey, KycStatusKey, OutcomeKey],
+      searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
     },
   });
   const serverPids = devServerChildren(process.pid);

@@ -1,8 +1,8 @@
 /** A stand-in product backend: records every callback and whether its signature verified. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, verifyCallbackSignature } from '../../activities/callback';
-import type { CallbackEvent } from '../../workflows/types';
+import { verifyCallbackSignature } from '../../activities/callback';
+import { CALLBACK_SIGNATURE_HEADER, type CallbackEvent } from '../../contract';
 
 export interface ReceivedCallback {
   event: CallbackEvent;
@@ -23,7 +23,7 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const header = request.headers[SIGNATURE_HEADER];
+      const header = request.headers[CALLBACK_SIGNATURE_HEADER];
       received.push({
         event: JSON.parse(body) as CallbackEvent,
         signatureValid: verifyCallbackSignature(

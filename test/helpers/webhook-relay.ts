@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { webhookEnvelopeSchema } from '../../ondato/schemas';
-import { routeWebhook } from '../../ondato/webhook-signal';
-import { onboardingWorkflowId, ondatoWebhookSignal } from '../../workflows/messages';
+import { routeWebhook } from '../../api/webhook-routing';
+import { onboardingWorkflowId, ondatoWebhookSignal } from '../../contract';
 
 export interface WebhookRelay {
   url: string;

@@ -5,11 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import {
-  CUSTOM_SEARCH_ATTRIBUTES,
-  CustomerIdKey,
-  OnboardingStageKey,
-} from '../../workflows/search-attributes';
+import { CustomerIdKey, OnboardingStageKey, SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import { harness } from '../harness/env';
 import { waitFor } from '../helpers/wait-for';
 
@@ -29,7 +25,7 @@ describe('test harness', () => {
   it('registers every custom search attribute as a Keyword', async () => {
     const response = await connection.operatorService.listSearchAttributes({ namespace });
     const registered = response.customAttributes ?? {};
-    for (const name of Object.keys(CUSTOM_SEARCH_ATTRIBUTES)) {
+    for (const { name } of SEARCH_ATTRIBUTE_KEYS) {
       // 2 = INDEXED_VALUE_TYPE_KEYWORD
       expect({ name, type: registered[name] }).toEqual({ name, type: 2 });
     }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { OndatoClient } from '../../ondato/client';
-import { getStateQuery } from '../../workflows/messages';
+import { getStateQuery } from '../../contract';
 import { createOnboardingTestEnv, TEST_CREDENTIALS, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
 

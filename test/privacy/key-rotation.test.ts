@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@temporalio/client';
 import { dataConverterFromKeys } from '../../codec/data-converter';
-import { ondatoWebhookSignal } from '../../workflows/messages';
+import { ondatoWebhookSignal } from '../../contract';
 import { harness } from '../harness/env';
 import { captureRuntimeLogs } from '../harness/runtime-log';
 import { codecKeysEnv, TEST_KEY_A, TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';

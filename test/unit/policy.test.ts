@@ -1,5 +1,5 @@
 import { decide, normalizeForComparison, POLICY_VERSION, type PolicyInput } from '../../workflows/policy';
-import type { KycSummary, StoredDocument } from '../../workflows/types';
+import type { KycSummary, StoredDocument } from '../../contract';
 
 const registration = {
   firstName: 'Jūratė',

@@ -1,17 +1,9 @@
 /**
- * Every message of the onboarding workflow, defined once and imported by both the workflow and its clients
- * (the API, tests, scripts).
+ * Every message of the onboarding workflow (signals, queries, updates) with its argument types, defined once
+ * and imported by both the workflow and its clients (the API, tests, bench).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OnboardingState, Stage } from './types';
-
-export const ONBOARDING_WORKFLOW_TYPE = 'onboardingWorkflow';
-
-/** Workflow ids are derived from the customer id; the API validates ids against this before using them. */
-export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
-export function onboardingWorkflowId(customerId: string): string {
-  return `onboarding-${customerId}`;
-}
 
 /**
  * A webhook relayed by the API. Only ids: the payload is a hint and the workflow re-fetches from Ondato, so no

@@ -1,6 +1,6 @@
 /**
- * The data an onboarding carries. Shared by the workflow, its activities, the API and tests; plain types only,
- * so the workflow bundle stays free of runtime dependencies.
+ * The data an onboarding carries: its input, its state as the query shows it, its decision record. Plain types
+ * and constants only, so the workflow bundle stays free of runtime dependencies.
  */
 
 /** Registration data in Ondato's formats (phone number is a JSON number, country ISO 3166-1 alpha-2). */
@@ -156,17 +156,4 @@ export interface DecisionRecord {
   documents: StoredDocument[];
   review?: ReviewDecision;
   timestamps: OnboardingTimestamps;
-}
-
-/** What the product backend receives: ids and outcome, minimal personal data (none). */
-export interface CallbackEvent {
-  eventId: string;
-  type: 'onboarding.completed' | 'onboarding.review_escalated';
-  customerId: string;
-  workflowId: string;
-  outcome?: FinalOutcome;
-  reasons: string[];
-  idvId?: string;
-  kycId?: string;
-  occurredAt: string;
 }

@@ -2,8 +2,8 @@
  * Maps an Ondato webhook envelope to what the onboarding workflow needs: which run it is for and the ids to
  * re-fetch. Ids only: the payload's personal data never enters a signal.
  */
-import type { OndatoWebhookSignal } from '../workflows/messages';
-import type { WebhookEnvelope } from './schemas';
+import type { OndatoWebhookSignal } from '../contract';
+import type { WebhookEnvelope } from '../ondato/schemas';
 
 /** Older deliveries use the `Idv.` prefix for the same events. */
 const TYPE_ALIASES: Record<string, string> = {
