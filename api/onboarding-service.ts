@@ -16,30 +16,33 @@ import {
 import {
   cancelUpdate,
   customerLinkUpdate,
+  CustomerIdKey,
   getStateQuery,
   ONBOARDING_WORKFLOW_TYPE,
   onboardingWorkflowId,
   submitReviewUpdate,
   type CancelInput,
   type CustomerLink,
-  type ReviewInput,
-} from '../contract';
-import type { onboardingWorkflow } from '../workflows/onboarding';
-import { CustomerIdKey, OutcomeKey } from '../contract';
-import {
-  OUTCOMES,
-  STAGES,
   type DecisionRecord,
   type OnboardingInput,
   type OnboardingState,
+  type ReviewInput,
 } from '../contract';
+import type { onboardingWorkflow } from '../workflows/onboarding';
 import { ApiError } from './errors';
 import {
-  WORKFLOW_STATUSES,
-  type OnboardingLink,
-  type OnboardingStatus,
-  type RetryOnboardingRequest,
-} from './schemas';
+  compact,
+  fromRecord,
+  fromState,
+  fromSummary,
+  memoString,
+  pendingLink,
+  readyLink,
+  statusBase,
+  withFailure,
+  workflowStatus,
+} from './run-view';
+import type { OnboardingLink, OnboardingStatus, RetryOnboardingRequest } from './schemas';
 import {
   describeRunFailure,
   isTemporalUnavailable,
@@ -68,35 +71,6 @@ export interface StartOutcome {
  * run or joined one; the run's memo does: it carries the token of the call that created it.
  */
 const START_TOKEN_MEMO = 'apiStartToken';
-
-type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number];
-
-function statusName(description: WorkflowExecutionDescription): WorkflowStatusName {
-  const name = description.status.name as string;
-  return (WORKFLOW_STATUSES as readonly string[]).includes(name) ? (name as WorkflowStatusName) : 'UNKNOWN';
-}
-
-function memoString(description: WorkflowExecutionDescription, key: string): string | undefined {
-  const value = description.memo?.[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function asStage(value: string | undefined): OnboardingStatus['stage'] {
-  return (STAGES as readonly string[]).includes(value ?? '')
-    ? (value as OnboardingStatus['stage'])
-    : undefined;
-}
-
-function asOutcome(value: unknown): OnboardingStatus['outcome'] {
-  return typeof value === 'string' && (OUTCOMES as readonly string[]).includes(value)
-    ? (value as OnboardingStatus['outcome'])
-    : undefined;
-}
-
-/** Drops `undefined` so JSON answers and comparisons stay tidy. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 export class OnboardingService {
   constructor(private readonly options: OnboardingServiceOptions) {}
@@ -145,7 +119,7 @@ export class OnboardingService {
   /** A fresh run after one that ended without approval; the registration is given again. */
   async retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
     const latest = await this.requireLatest(customerId);
-    const status = statusName(latest);
+    const status = workflowStatus(latest);
     if (status === 'RUNNING') {
       throw new ApiError(
         409,
@@ -217,18 +191,7 @@ export class OnboardingService {
       // The run ended before a URL existed: it failed (e.g. Ondato refused the verification).
       throw await this.startFailure(workflowId, runId);
     }
-    return {
-      ready: true,
-      link: compact({
-        workflowId,
-        runId,
-        created,
-        stage: customerLink.stage,
-        customerUrl: customerLink.customerUrl ?? null,
-        idvId: customerLink.idvId ?? null,
-        outcome: customerLink.outcome,
-      }),
-    };
+    return { ready: true, link: readyLink({ workflowId, runId, created }, customerLink) };
   }
 
   /** The URL did not come in time (no worker, Ondato slow): answer 202 if the run exists, 503 if not. */
@@ -241,18 +204,9 @@ export class OnboardingService {
     } catch {
       throw temporalUnavailable();
     }
-    if (statusName(description) !== 'RUNNING') throw temporalUnavailable();
-    return {
-      ready: false,
-      link: {
-        workflowId,
-        runId: description.runId,
-        created: memoString(description, START_TOKEN_MEMO) === startToken,
-        stage: asStage(memoString(description, 'stage')) ?? 'creating_verification',
-        customerUrl: memoString(description, 'customerUrl') ?? null,
-        idvId: memoString(description, 'idvId') ?? null,
-      },
-    };
+    if (workflowStatus(description) !== 'RUNNING') throw temporalUnavailable();
+    const created = memoString(description, START_TOKEN_MEMO) === startToken;
+    return { ready: false, link: pendingLink(description, created) };
   }
 
   private async completedConflict(customerId: string): Promise<ApiError> {
@@ -303,19 +257,8 @@ export class OnboardingService {
 
   async status(customerId: string): Promise<OnboardingStatus> {
     const latest = await this.requireLatest(customerId);
-    const status = statusName(latest);
-    const base = { customerId, workflowId: latest.workflowId, runId: latest.runId, status };
-    const fromSummary = (): OnboardingStatus =>
-      compact({
-        ...base,
-        stage: asStage(memoString(latest, 'stage')),
-        outcome: asOutcome(latest.typedSearchAttributes.get(OutcomeKey)),
-        idvId: memoString(latest, 'idvId'),
-        customerUrl: memoString(latest, 'customerUrl'),
-        reasons: [],
-        documents: [],
-        timestamps: {},
-      });
+    const base = statusBase(customerId, latest.workflowId, latest);
+    const { status } = base;
 
     if (status === 'RUNNING' || status === 'COMPLETED') {
       try {
@@ -329,19 +272,18 @@ export class OnboardingService {
         // No worker answered the query: a completed run still has its decision record in history.
         if (status === 'COMPLETED') {
           const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
-          return compact({ ...fromSummary(), ...fromRecord(record), partial: true });
+          return { ...fromRecord(fromSummary(base, latest), record), partial: true };
         }
-        return { ...fromSummary(), partial: true };
+        return { ...fromSummary(base, latest), partial: true };
       }
     }
 
     try {
       await this.resultOf(latest.workflowId, latest.runId);
-      return fromSummary();
+      return fromSummary(base, latest);
     } catch (error) {
       if (isTemporalUnavailable(error)) throw temporalUnavailable();
-      const failure = describeRunFailure(error);
-      return { ...fromSummary(), failure: compact({ type: failure.type, message: failure.message }) };
+      return withFailure(fromSummary(base, latest), describeRunFailure(error));
     }
   }
 
@@ -370,15 +312,7 @@ export class OnboardingService {
     try {
       const state = await this.withDeadline(this.options.callTimeoutMs, () => send(handle));
       const latest = await this.describeLatest(workflowId);
-      return fromState(
-        {
-          customerId,
-          workflowId,
-          runId: latest?.runId ?? '',
-          status: latest ? statusName(latest) : 'UNKNOWN',
-        },
-        state,
-      );
+      return fromState(statusBase(customerId, workflowId, latest), state);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof WorkflowUpdateFailedError) {
@@ -390,7 +324,7 @@ export class OnboardingService {
         throw new ApiError(
           409,
           refusal,
-          `The onboarding is no longer running (status ${statusName(latest)})`,
+          `The onboarding is no longer running (status ${workflowStatus(latest)})`,
           {
             workflowId,
             runId: latest.runId,
@@ -400,40 +334,4 @@ export class OnboardingService {
       rethrowIfUnavailable(error);
     }
   }
-}
-
-type StatusBase = Pick<OnboardingStatus, 'customerId' | 'workflowId' | 'runId' | 'status'>;
-
-function fromState(base: StatusBase, state: OnboardingState): OnboardingStatus {
-  return compact({
-    ...base,
-    stage: state.stage,
-    outcome: state.outcome,
-    reasons: state.reasons,
-    policyVersion: state.policyVersion,
-    idvId: state.idvId,
-    idvStatus: state.idvStatus,
-    customerUrl: state.customerUrl,
-    kycId: state.kycId,
-    kycStatus: state.kycStatus,
-    documents: state.documents,
-    review: state.review,
-    timestamps: compact({ ...state.timestamps }) as Record<string, string>,
-    webhooksReceived: state.webhooksReceived,
-    lastError: state.lastError,
-  });
-}
-
-function fromRecord(record: DecisionRecord): Partial<OnboardingStatus> {
-  return compact({
-    stage: 'completed' as const,
-    outcome: record.outcome,
-    reasons: record.reasons,
-    policyVersion: record.policyVersion,
-    idvId: record.idvId,
-    kycId: record.kycId,
-    documents: record.documents,
-    review: record.review,
-    timestamps: compact({ ...record.timestamps }) as Record<string, string>,
-  });
 }
