@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec';
 import { encryptsPayloads } from '../codec/data-converter';
-import type { CodecSettings, Env } from '../config/env';
+import type { AppConfig } from '../config';
 import { errorHandler, notFoundHandler } from './errors';
 import { requestLogging } from './logging';
 import { codecRoutes } from './routes/codec';
@@ -20,26 +20,8 @@ import { WebhookRelay } from './webhook-relay';
 
 const READINESS_TIMEOUT_MS = 1_000;
 
-/** The configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
-export interface ApiConfig {
-  env: Pick<
-    Env,
-    | 'TEMPORAL_NAMESPACE'
-    | 'TEMPORAL_TASK_QUEUE'
-    | 'API_KEYS'
-    | 'API_BODY_LIMIT'
-    | 'API_START_WAIT_MS'
-    | 'API_TEMPORAL_TIMEOUT_MS'
-    | 'WEBHOOK_USERNAME'
-    | 'WEBHOOK_PASSWORD'
-    | 'WEBHOOK_HMAC_SECRET'
-    | 'WEBHOOK_IP_ALLOWLIST'
-    | 'WEBHOOK_TRUST_PROXY'
-    | 'WEBHOOK_SIGNATURE_TOLERANCE_S'
-    | 'WEBHOOK_VISIBILITY_GRACE_MS'
-  >;
-  codec: CodecSettings;
-}
+/** The sections of the configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
+export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec'>;
 
 export interface AppDeps {
   /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
@@ -53,7 +35,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const { env } = deps.config;
+  const { api, temporal, codec } = deps.config;
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? new ApiMetrics();
   const logger = deps.logger;
@@ -75,19 +57,19 @@ export function createApp(deps: AppDeps): express.Express {
       temporal: deps.temporal,
       metrics,
       // Probes usually give up after a second or so: answer within that.
-      readinessTimeoutMs: Math.min(env.API_TEMPORAL_TIMEOUT_MS, READINESS_TIMEOUT_MS),
+      readinessTimeoutMs: Math.min(api.temporalTimeoutMs, READINESS_TIMEOUT_MS),
     }),
   );
   app.use(
     onboardingRoutes({
       service: new OnboardingService({
         client: deps.temporal,
-        taskQueue: env.TEMPORAL_TASK_QUEUE,
-        startWaitMs: env.API_START_WAIT_MS,
-        callTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS,
+        taskQueue: temporal.taskQueue,
+        startWaitMs: api.startWaitMs,
+        callTimeoutMs: api.temporalTimeoutMs,
       }),
-      apiKeys: env.API_KEYS,
-      bodyLimit: env.API_BODY_LIMIT,
+      apiKeys: api.keys,
+      bodyLimit: api.bodyLimit,
       logger,
     }),
   );
@@ -95,19 +77,12 @@ export function createApp(deps: AppDeps): express.Express {
     webhookRoutes({
       relay: new WebhookRelay({
         client: deps.temporal,
-        callTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS,
-        visibilityGraceMs: env.WEBHOOK_VISIBILITY_GRACE_MS,
+        callTimeoutMs: api.temporalTimeoutMs,
+        visibilityGraceMs: api.webhooks.visibilityGraceMs,
         now,
       }),
-      auth: {
-        username: env.WEBHOOK_USERNAME,
-        password: env.WEBHOOK_PASSWORD,
-        hmacSecret: env.WEBHOOK_HMAC_SECRET,
-        signatureToleranceSeconds: env.WEBHOOK_SIGNATURE_TOLERANCE_S,
-        ipAllowList: env.WEBHOOK_IP_ALLOWLIST,
-        trustProxy: env.WEBHOOK_TRUST_PROXY,
-      },
-      bodyLimit: env.API_BODY_LIMIT,
+      auth: api.webhooks,
+      bodyLimit: api.bodyLimit,
       logger,
       metrics,
       now,
@@ -115,11 +90,11 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(
     codecRoutes({
-      codec: new AesGcmPayloadCodec(deps.config.codec.keyRing),
-      access: deps.config.codec.endpointAccess,
-      tokens: deps.config.codec.endpointTokens,
-      corsOrigins: deps.config.codec.corsOrigins,
-      namespace: env.TEMPORAL_NAMESPACE,
+      codec: new AesGcmPayloadCodec(codec.keyRing),
+      access: codec.endpointAccess,
+      tokens: codec.endpointTokens,
+      corsOrigins: codec.corsOrigins,
+      namespace: temporal.namespace,
       logger,
     }),
   );

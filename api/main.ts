@@ -4,9 +4,8 @@
  * within a grace period, then closes the Temporal connection.
  */
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { createDataConverter } from '../codec/data-converter';
-import { loadConfig } from '../config/env';
+import { connectTemporalClient } from '../composition/client';
+import { loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { createApp } from './app';
 
@@ -26,33 +25,28 @@ function closeServer(server: Server): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { env } = config;
-  const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding-api' });
-  const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS });
-  const temporal = new Client({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    dataConverter: createDataConverter(config),
-  });
-  const app = createApp({ temporal, config, logger });
+  const { api } = config;
+  const logger = createLogger({ level: config.logLevel, service: 'onboarding-api' });
+  const temporal = await connectTemporalClient(config, { lazy: true });
+  const app = createApp({ temporal: temporal.client, config, logger });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(env.API_PORT, env.API_HOST, () => resolve(listening));
+    const listening = app.listen(api.port, api.host, () => resolve(listening));
     listening.once('error', reject);
   });
   logger.info(
     {
-      host: env.API_HOST,
-      port: env.API_PORT,
-      temporal: env.TEMPORAL_ADDRESS,
+      host: api.host,
+      port: api.port,
+      temporal: config.temporal.address,
       codecEndpoint: config.codec.endpointAccess,
       activeKeyId: config.codec.keyRing.activeKeyId,
     },
     'api listening',
   );
-  if (config.codec.endpointAccess === 'open' && !isLoopback(env.API_HOST)) {
+  if (config.codec.endpointAccess === 'open' && !isLoopback(api.host)) {
     logger.warn(
-      { host: env.API_HOST },
+      { host: api.host },
       'the codec endpoint decrypts payloads without a token (simulator mode, no CODEC_ENDPOINT_TOKENS) and the API listens beyond loopback',
     );
   }
@@ -68,7 +62,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     closeServer(server)
-      .then(() => connection.close())
+      .then(() => temporal.close())
       .then(() => {
         clearTimeout(forced);
         logger.info('api stopped');

@@ -1,13 +1,13 @@
 /**
- * Every environment variable the service reads, in one zod schema. This is the only module that touches
- * process.env; everything else receives a typed `AppConfig`.
+ * Every environment variable the service reads, in one zod schema. config/index.ts parses process.env with it
+ * (the only place that reads process.env) and resolves it into the typed sections everything else receives.
  *
  * The defaults are the embedded local stack (`npm start`): the Ondato simulator on loopback, development
  * credentials. Pointing ONDATO_ENV at `sandbox` or `production` switches to real Ondato, and then the
  * credentials must be given explicitly.
  */
 import { z } from 'zod';
-import { codecKeysSchema, keyIdSchema, KeyRing } from '../codec/keys';
+import { codecKeysSchema, keyIdSchema } from '../codec/keys';
 
 const csv = z.string().transform((value) =>
   value
@@ -111,7 +111,7 @@ export const envSchema = z.object({
   CALLBACK_URL: optionalUrl,
   CALLBACK_SECRET: z.string().min(1).default(DEV_DEFAULTS.callbackSecret),
 
-  /** Only a local directory so far; an S3-compatible store is planned (see workers/activity-deps.ts). */
+  /** Only a local directory so far; an S3-compatible store is planned (see composition/worker.ts). */
   DOCUMENT_STORE: z.enum(['local']).default('local'),
   DOCUMENT_DIR: z.string().min(1).default('.data/documents'),
 
@@ -133,136 +133,3 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
-
-export interface OndatoHosts {
-  tokenUrl: string;
-  idvApiUrl: string;
-  kycApiUrl: string;
-  webFlowUrl: string;
-}
-
-/**
- * Who may call the codec endpoint: holders of a CODEC_ENDPOINT_TOKENS token; anyone (`open`) when no token is
- * configured and the simulator is in use (the local stack's Temporal UI sends no credentials); nobody
- * (`disabled`) when no token is configured with real Ondato.
- */
-export type CodecEndpointAccess = 'tokens' | 'open' | 'disabled';
-
-export interface CodecSettings {
-  keyRing: KeyRing;
-  endpointAccess: CodecEndpointAccess;
-  endpointTokens: string[];
-  corsOrigins: string[];
-}
-
-export interface AppConfig {
-  env: Env;
-  ondatoHosts: OndatoHosts;
-  usesSimulator: boolean;
-  codec: CodecSettings;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-function resolveOndatoHosts(env: Env): OndatoHosts {
-  const preset =
-    env.ONDATO_ENV === 'simulator'
-      ? {
-          tokenUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}/connect/token`,
-          idvApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
-          kycApiUrl: `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`,
-          // The customer's browser opens this one, so it uses the simulator's public address when it has one.
-          webFlowUrl: `${(env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`).replace(/\/+$/, '')}/idv`,
-        }
-      : ONDATO_HOST_PRESETS[env.ONDATO_ENV];
-  const hosts = {
-    tokenUrl: env.ONDATO_TOKEN_URL ?? preset.tokenUrl,
-    idvApiUrl: env.ONDATO_IDV_API_URL ?? preset.idvApiUrl,
-    kycApiUrl: env.ONDATO_KYC_API_URL ?? preset.kycApiUrl,
-    webFlowUrl: env.ONDATO_WEB_FLOW_URL ?? preset.webFlowUrl,
-  };
-  if (!hosts.kycApiUrl) {
-    throw new ConfigError([
-      `ONDATO_KYC_API_URL: required when ONDATO_ENV=${env.ONDATO_ENV} (no published default)`,
-    ]);
-  }
-  return { ...hosts, kycApiUrl: hosts.kycApiUrl };
-}
-
-/** Real Ondato must never run on the development credentials baked in for the local stack. */
-function checkProductionSecrets(env: Env): string[] {
-  if (env.ONDATO_ENV === 'simulator') return [];
-  const problems: string[] = [];
-  const mustDiffer: Array<[keyof Env, string]> = [
-    ['ONDATO_CLIENT_ID', DEV_DEFAULTS.ondatoClientId],
-    ['ONDATO_CLIENT_SECRET', DEV_DEFAULTS.ondatoClientSecret],
-    ['ONDATO_SETUP_ID', DEV_DEFAULTS.ondatoSetupId],
-    ['WEBHOOK_PASSWORD', DEV_DEFAULTS.webhookPassword],
-    ['CALLBACK_SECRET', DEV_DEFAULTS.callbackSecret],
-  ];
-  for (const [name, devValue] of mustDiffer) {
-    if (env[name] === devValue)
-      problems.push(`${name}: must be set explicitly when ONDATO_ENV=${env.ONDATO_ENV}`);
-  }
-  if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
-    problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
-  }
-  const devKey = Buffer.from(DEV_DEFAULTS.codecKey, 'base64');
-  if (env.CODEC_KEYS.some((entry) => entry.key.equals(devKey))) {
-    problems.push(`CODEC_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
-  }
-  return problems;
-}
-
-function resolveCodec(env: Env, usesSimulator: boolean): CodecSettings {
-  const ids = env.CODEC_KEYS.map((entry) => entry.id);
-  let activeKeyId = env.CODEC_ACTIVE_KEY_ID;
-  if (activeKeyId === undefined) {
-    if (ids.length > 1) {
-      throw new ConfigError([
-        `CODEC_ACTIVE_KEY_ID: required when CODEC_KEYS holds several keys (${ids.join(', ')})`,
-      ]);
-    }
-    activeKeyId = ids[0];
-  } else if (!ids.includes(activeKeyId)) {
-    throw new ConfigError([
-      `CODEC_ACTIVE_KEY_ID: "${activeKeyId}" is not one of the CODEC_KEYS ids (${ids.join(', ')})`,
-    ]);
-  }
-  const tokens = env.CODEC_ENDPOINT_TOKENS;
-  return {
-    keyRing: new KeyRing(env.CODEC_KEYS, activeKeyId),
-    endpointAccess: tokens.length > 0 ? 'tokens' : usesSimulator ? 'open' : 'disabled',
-    endpointTokens: tokens,
-    corsOrigins: env.CODEC_CORS_ORIGINS ?? [
-      `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
-      `http://localhost:${env.TEMPORAL_UI_PORT}`,
-    ],
-  };
-}
-
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
-  // `FOO=` in a .env file or `${FOO:-}` in compose means "not set", not "set to an empty string".
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const env = parsed.data;
-  const problems = checkProductionSecrets(env);
-  if (problems.length > 0) throw new ConfigError(problems);
-  const usesSimulator = env.ONDATO_ENV === 'simulator';
-  return {
-    env,
-    ondatoHosts: resolveOndatoHosts(env),
-    usesSimulator,
-    codec: resolveCodec(env, usesSimulator),
-  };
-}

@@ -6,7 +6,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { z } from 'zod';
-import type { AppConfig, OndatoHosts } from '../config/env';
+import type { OndatoHosts, OndatoSettings } from '../config';
 import type { CallOptions, KycFileDownload, OndatoApi } from './api';
 import {
   discardBody,
@@ -236,12 +236,12 @@ function declaredLength(headers: Headers): number | undefined {
   return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
-export function createOndatoClient(config: AppConfig): OndatoClient {
+export function createOndatoClient(settings: OndatoSettings): OndatoClient {
   return new OndatoClient({
-    hosts: config.ondatoHosts,
-    clientId: config.env.ONDATO_CLIENT_ID,
-    clientSecret: config.env.ONDATO_CLIENT_SECRET,
-    scope: config.env.ONDATO_SCOPE,
-    requestTimeoutMs: config.env.ONDATO_REQUEST_TIMEOUT_MS,
+    hosts: settings.hosts,
+    clientId: settings.clientId,
+    clientSecret: settings.clientSecret,
+    scope: settings.scope,
+    requestTimeoutMs: settings.requestTimeoutMs,
   });
 }

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DEV_DEFAULTS, loadConfig } from '../config/env';
+import { DEV_DEFAULTS, loadConfig } from '../config';
 import { SimulatorControl } from '../simulator/control-client';
 import { SAMPLE_REGISTRATION } from '../simulator/sample-registration';
 
@@ -34,9 +34,9 @@ async function main(): Promise<void> {
     },
   });
   const config = loadConfig();
-  const { env } = config;
-  const apiUrl = env.API_PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}`;
-  const headers = { authorization: `Bearer ${env.API_KEYS[0]}`, 'content-type': 'application/json' };
+  const apiUrl = config.api.publicUrl;
+  const apiKey = config.api.keys[0];
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const customerId = values.customer ?? `demo-${randomUUID().slice(0, 8)}`;
 
   const response = await fetch(`${apiUrl}/v1/onboardings`, {
@@ -53,17 +53,18 @@ async function main(): Promise<void> {
       `onboarding ${started.workflowId} (HTTP ${response.status})`,
       `  customer URL:  ${started.customerUrl ?? '(not issued yet)'}`,
       // A configured key is a secret: only the development key is printed.
-      `  status:        curl -H 'authorization: Bearer ${env.API_KEYS[0] === DEV_DEFAULTS.apiKey ? DEV_DEFAULTS.apiKey : '<API key>'}' ${apiUrl}/v1/onboardings/${customerId}`,
-      `  Temporal UI:   http://127.0.0.1:${env.TEMPORAL_UI_PORT}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows?query=${uiQuery}`,
+      `  status:        curl -H 'authorization: Bearer ${apiKey === DEV_DEFAULTS.apiKey ? DEV_DEFAULTS.apiKey : '<API key>'}' ${apiUrl}/v1/onboardings/${customerId}`,
+      `  Temporal UI:   http://127.0.0.1:${config.temporal.devServer.uiPort}/namespaces/${config.temporal.namespace}/workflows?query=${uiQuery}`,
       '',
     ].join('\n'),
   );
 
   if (values.complete) {
-    if (!config.usesSimulator)
+    if (!config.ondato.usesSimulator)
       throw new Error('--complete drives the simulator; real Ondato needs a real customer');
     const outcome = z.enum(['approved', 'rejected', 'awaiting', 'aborted']).parse(values.complete);
-    const simulatorUrl = env.SIMULATOR_PUBLIC_URL ?? `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`;
+    const simulatorUrl =
+      config.simulator.publicUrl ?? `http://${config.simulator.host}:${config.simulator.port}`;
     await new SimulatorControl(simulatorUrl).complete(started.idvId as string, {
       outcome,
       ...(outcome === 'rejected' ? { statusReason: 'PoorPhotoQuality' } : {}),

@@ -5,18 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { createDataConverter } from '../codec/data-converter';
-import { DEV_DEFAULTS, loadConfig } from '../config/env';
+import { connectTemporalClient } from '../composition/client';
+import { createOnboardingWorker } from '../composition/worker';
+import { DEV_DEFAULTS, loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { installRuntimeLogging } from '../observability/runtime-logger';
 import { simulatorOptionsFromConfig } from '../simulator/options-from-config';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
-import { activityDepsFromConfig } from '../workers/activity-deps';
-import { createOnboardingWorker } from '../workers/onboarding-worker';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { ensureTemporalCli } from './temporal-cli';
 
@@ -28,11 +24,6 @@ const say = (line: string): void => {
 function splitAddress(address: string): { host: string; port: number } {
   const separator = address.lastIndexOf(':');
   return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
-}
-
-/** The API as a browser on this machine reaches it (the UI calls the codec endpoint from the browser). */
-function browserHost(host: string): string {
-  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 }
 
 function codecAccess(access: string): string {
@@ -54,20 +45,18 @@ async function main(): Promise<void> {
   // A local .env is optional; variables already set in the shell win over it.
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
-  const { env } = config;
-  const logger = createLogger({ level: env.LOG_LEVEL, service: 'onboarding' });
+  const { api, temporal } = config;
+  const logger = createLogger({ level: config.logLevel, service: 'onboarding' });
   // The SDK logs through the same logger, warnings and up (at info it reports every worker state change). The
   // stack handles signals itself, so it can stop the parts in order.
   installRuntimeLogging(
     logger.child(
       { component: 'temporal' },
-      { level: logger.isLevelEnabled('warn') ? 'warn' : env.LOG_LEVEL },
+      { level: logger.isLevelEnabled('warn') ? 'warn' : config.logLevel },
     ),
     { shutdownSignals: [] },
   );
-  // One data converter (the encrypting codec) for the worker and the API's client.
-  const dataConverter = createDataConverter(config);
-  const apiUrl = env.API_PUBLIC_URL ?? `http://${browserHost(env.API_HOST)}:${env.API_PORT}`;
+  const apiUrl = api.publicUrl;
 
   const stops: Array<() => Promise<unknown>> = [];
   let stopping = false;
@@ -88,14 +77,14 @@ async function main(): Promise<void> {
 
   try {
     const cli = await ensureTemporalCli(process.env, say);
-    const { host, port } = splitAddress(env.TEMPORAL_ADDRESS);
+    const { host, port } = splitAddress(temporal.address);
     const devServer: RunningDevServer = await startDevServer({
       cliPath: cli.path,
-      dbFile: env.TEMPORAL_DB_FILE,
+      dbFile: temporal.devServer.dbFile,
       ip: host,
       port,
-      uiPort: env.TEMPORAL_UI_PORT,
-      namespace: env.TEMPORAL_NAMESPACE,
+      uiPort: temporal.devServer.uiPort,
+      namespace: temporal.namespace,
       // The UI (in the browser) sends encrypted payloads to the API's codec endpoint to show them decrypted.
       uiCodecEndpoint: `${apiUrl}/codec`,
       log: say,
@@ -103,39 +92,25 @@ async function main(): Promise<void> {
     stops.push(() => devServer.stop());
 
     let simulator: RunningSimulator | undefined;
-    if (config.usesSimulator) {
+    if (config.ondato.usesSimulator) {
       simulator = await startSimulator(
         simulatorOptionsFromConfig(config, (line) => logger.debug({ component: 'ondato-simulator' }, line)),
       );
       stops.push(() => (simulator as RunningSimulator).close());
     }
 
-    const nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-    stops.push(() => nativeConnection.close());
-    const worker = await createOnboardingWorker({
-      connection: nativeConnection,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      activities: createActivities(activityDepsFromConfig(config)),
-      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
-      shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
-      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
-      dataConverter,
-    });
+    const { worker, close: closeWorkerConnection } = await createOnboardingWorker(config);
+    stops.push(closeWorkerConnection);
     const workerRun = worker.run();
     stops.push(async () => {
       worker.shutdown();
       await workerRun;
     });
 
-    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-    stops.push(() => connection.close());
-    const app = createApp({
-      temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter }),
-      config,
-      logger,
-    });
-    const server = await listen(app, env.API_PORT, env.API_HOST);
+    const temporalClient = await connectTemporalClient(config);
+    stops.push(() => temporalClient.close());
+    const app = createApp({ temporal: temporalClient.client, config, logger });
+    const server = await listen(app, api.port, api.host);
     stops.push(
       () =>
         new Promise<void>((resolve) => {
@@ -149,12 +124,12 @@ async function main(): Promise<void> {
       '',
       `Ondato onboarding is running (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`,
       // Only the development key is shown: a configured key is a secret and stays out of the terminal.
-      `  API          ${apiUrl}        (API key: ${env.API_KEYS.includes(DEV_DEFAULTS.apiKey) ? DEV_DEFAULTS.apiKey : 'one of API_KEYS'})`,
+      `  API          ${apiUrl}        (API key: ${api.keys.includes(DEV_DEFAULTS.apiKey) ? DEV_DEFAULTS.apiKey : 'one of API_KEYS'})`,
       `  API docs     ${apiUrl}/docs`,
       `  Temporal UI  ${devServer.uiUrl}   (payloads decrypted through ${apiUrl}/codec, ${codecAccess(config.codec.endpointAccess)})`,
       simulator
         ? `  Ondato       simulator at ${simulator.url}`
-        : `  Ondato       ${env.ONDATO_ENV} (${config.ondatoHosts.idvApiUrl})`,
+        : `  Ondato       ${config.ondato.environment} (${config.ondato.hosts.idvApiUrl})`,
       '',
       '  Try it:      npm run demo -- --customer c-42',
       '  Stop:        Ctrl-C',

@@ -2,14 +2,13 @@
  * `npm run simulator`: the Ondato simulator as a process, configured from the environment (config/env.ts).
  * Webhooks go to this service's receiver unless SIMULATOR_WEBHOOK_URL says otherwise.
  */
-import { loadConfig } from '../config/env';
+import { loadConfig } from '../config';
 import { simulatorOptionsFromConfig } from './options-from-config';
 import { startSimulator } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log =
-    config.env.LOG_LEVEL === 'silent' ? undefined : (line: string) => process.stdout.write(`${line}\n`);
+  const log = config.logLevel === 'silent' ? undefined : (line: string) => process.stdout.write(`${line}\n`);
   const running = await startSimulator(simulatorOptionsFromConfig(config, log));
   process.stdout.write(
     `${JSON.stringify({ time: new Date().toISOString(), component: 'ondato-simulator', event: 'listening', url: running.url })}\n`,

@@ -15,7 +15,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { CodecEndpointAccess } from '../../config/env';
+import type { CodecEndpointAccess } from '../../config';
 import { requireBearerToken } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
 import { codecPayloadsSchema, type CodecPayloads } from '../schemas';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createDataConverter } from '../../codec/data-converter';
-import { loadConfig } from '../../config/env';
+import { loadConfig } from '../../config';
 import { SimulatorControl } from '../../simulator/control-client';
 import { ownLoopDelay } from '../measure/own-loop-delay';
 import type { MeteredProcess } from '../measure/resource-meter';

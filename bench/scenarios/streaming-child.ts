@@ -17,8 +17,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type StoreDocumentInput } from '../../activities';
-import { loadConfig } from '../../config/env';
-import { activityDepsFromConfig } from '../../workers/activity-deps';
+import { loadConfig } from '../../config';
+import { activityDepsFromConfig } from '../../composition/worker';
 import type { StoredDocument } from '../../contract';
 import type { StreamingChildMessage, StreamingParentMessage } from './streaming-protocol';
 
@@ -36,12 +36,12 @@ async function main(): Promise<void> {
   const activities = createActivities(activityDepsFromConfig(config));
   const environment = new MockActivityEnvironment();
   const token = await bearerToken(
-    config.ondatoHosts.tokenUrl,
-    config.env.ONDATO_CLIENT_ID,
-    config.env.ONDATO_CLIENT_SECRET,
+    config.ondato.hosts.tokenUrl,
+    config.ondato.clientId,
+    config.ondato.clientSecret,
   );
   const fileUrl = (kyc: string, file: string): string =>
-    `${config.ondatoHosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
+    `${config.ondato.hosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
   const download = (kyc: string, file: string): Promise<number> =>
     mode === 'activity'
       ? environment

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { toKycSummary } from '../../activities';
-import { loadConfig } from '../../config/env';
+import { loadConfig } from '../../config';
 import { createOndatoClient } from '../../ondato/client';
 import { SimulatorControl } from '../../simulator/control-client';
 import { freePort } from '../infra/free-port';
@@ -131,9 +131,9 @@ async function prepareDocument(env: Record<string, string>, bytes: number): Prom
   const config = loadConfig(env);
   const control = new SimulatorControl(`http://127.0.0.1:${env.SIMULATOR_PORT}`);
   await control.setWebhooks({ url: null }); // nobody listens: there is no API in this scenario
-  const ondato = createOndatoClient(config);
+  const ondato = createOndatoClient(config.ondato);
   const { id: idvId } = await ondato.createIdentityVerification({
-    setupId: config.env.ONDATO_SETUP_ID,
+    setupId: config.ondato.setupId,
     externalReferenceId: 'bench-streaming',
     registration: BENCH_REGISTRATION,
   });
@@ -142,20 +142,20 @@ async function prepareDocument(env: Record<string, string>, bytes: number): Prom
   const summary = toKycSummary(await ondato.getKycIdentification(completed.kycId));
   const fileId = summary.files[0]?.fileId;
   if (!fileId) throw new Error('the identification has no files');
-  const tokenResponse = await fetch(config.ondatoHosts.tokenUrl, {
+  const tokenResponse = await fetch(config.ondato.hosts.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'client_credentials',
-      client_id: config.env.ONDATO_CLIENT_ID,
-      client_secret: config.env.ONDATO_CLIENT_SECRET,
+      client_id: config.ondato.clientId,
+      client_secret: config.ondato.clientSecret,
     }),
   });
   const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
   return {
     kycId: completed.kycId,
     fileId,
-    url: `${config.ondatoHosts.kycApiUrl}/v1/identifications/${completed.kycId}/files/${fileId}`,
+    url: `${config.ondato.hosts.kycApiUrl}/v1/identifications/${completed.kycId}/files/${fileId}`,
     token,
   };
 }

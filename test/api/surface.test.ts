@@ -11,7 +11,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDataConverter } from '../../codec/data-converter';
-import { loadConfig } from '../../config/env';
+import { loadConfig } from '../../config';
 import { CUSTOMER_ID_PATTERN, onboardingWorkflowId } from '../../contract';
 import { harness } from '../harness/env';
 import {

@@ -1,31 +1,33 @@
 /**
  * Everything a workflow test needs, real and over loopback: the shared dev server, the Ondato simulator, a
- * worker with the real activities, a webhook relay and a callback receiver.
+ * worker with the real activities (from the composition root), the API's real `OnboardingService` to start runs
+ * and the API itself listening for the simulator's webhooks (its real `WebhookRelay`), and a callback receiver.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import type { DocumentStore } from '../../activities/storage/document-store';
 import { LocalDocumentStore } from '../../activities/storage/local-store';
-import { createDataConverter } from '../../codec/data-converter';
-import { loadConfig, type AppConfig } from '../../config/env';
+import { createApp } from '../../api/app';
+import { OnboardingService } from '../../api/onboarding-service';
+import type { OnboardingLink } from '../../api/schemas';
+import { connectTemporalClient, type TemporalClient } from '../../composition/client';
+import { createOnboardingWorker } from '../../composition/worker';
+import { loadConfig, type AppConfig } from '../../config';
+import { onboardingWorkflowId, type OnboardingInput } from '../../contract';
+import { createLogger } from '../../observability/logger';
 import { SimulatorControl } from '../../simulator/control-client';
 import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
-import { createOnboardingWorker } from '../../workers/onboarding-worker';
-import { activityDepsFromConfig } from '../../workers/activity-deps';
-import { customerLinkUpdate, onboardingWorkflowId, type CustomerLink } from '../../contract';
-import { onboardingWorkflow } from '../../workflows/onboarding';
-import { CustomerIdKey } from '../../contract';
-import type { OnboardingInput } from '../../contract';
+import type { onboardingWorkflow } from '../../workflows/onboarding';
 import { harness } from '../harness/env';
-import { TEST_CODEC_ENV, testDataConverter, testKeyRing } from './codec-keys';
+import { codecKeysEnv, TEST_CODEC_ENV, TEST_KEY_A, TEST_KEY_B, testKeyRing } from './codec-keys';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
-import { startWebhookRelay, type WebhookRelay } from './webhook-relay';
 
 export const TEST_CREDENTIALS = {
   clientId: 'test-client',
@@ -46,8 +48,29 @@ export const FAST_TIMEOUTS = {
 
 export { SAMPLE_REGISTRATION };
 
+export interface RelayedWebhook {
+  customerId: string;
+  deliveryId: string;
+  type: string;
+}
+
+const WORKFLOW_ID_PREFIX = onboardingWorkflowId('');
+
+/** The API logs one `webhook relayed` line per delivery it signalled (ids only). */
+function relayedFrom(lines: string[]): RelayedWebhook[] {
+  return lines
+    .map(
+      (line) => JSON.parse(line) as { msg?: string; workflowId?: string; deliveryId?: string; type?: string },
+    )
+    .filter((entry) => entry.msg === 'webhook relayed' && entry.workflowId?.startsWith(WORKFLOW_ID_PREFIX))
+    .map((entry) => ({
+      customerId: (entry.workflowId as string).slice(WORKFLOW_ID_PREFIX.length),
+      deliveryId: entry.deliveryId as string,
+      type: entry.type as string,
+    }));
+}
+
 export interface OnboardingTestEnv {
-  connection: Connection;
   /** Encrypts with test key A, decrypts A and B (codec-keys.ts). */
   client: Client;
   config: AppConfig;
@@ -55,7 +78,8 @@ export interface OnboardingTestEnv {
   documents: DocumentStore;
   simulator: RunningSimulator;
   control: SimulatorControl;
-  relay: WebhookRelay;
+  /** What the API's webhook relay delivered to runs, read from its log lines. */
+  relay: { url: string; readonly relayed: RelayedWebhook[] };
   callbacks: CallbackReceiver;
   documentsDir: string;
   taskQueue: string;
@@ -64,9 +88,10 @@ export interface OnboardingTestEnv {
   /** Starts the in-process worker; `envOverrides` change its configuration (e.g. rotated CODEC_KEYS). */
   startWorker(envOverrides?: Record<string, string>): Promise<void>;
   stopWorker(): Promise<void>;
+  /** Starts a run through the API's `OnboardingService`, as `POST /v1/onboardings` does. */
   start(
     input: Partial<OnboardingInput> & { customerId?: string },
-  ): Promise<{ link: CustomerLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
+  ): Promise<{ link: OnboardingLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
   close(): Promise<void>;
 }
 
@@ -74,23 +99,11 @@ export async function createOnboardingTestEnv(
   options: { documentBytes?: number; runWorker?: boolean } = {},
 ): Promise<OnboardingTestEnv> {
   const { address, namespace, bundlePath } = harness();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace, dataConverter: testDataConverter() });
-  const relay = await startWebhookRelay(client, {
-    username: TEST_CREDENTIALS.webhookUsername,
-    password: TEST_CREDENTIALS.webhookPassword,
-  });
   const callbacks = await startCallbackReceiver(TEST_CREDENTIALS.callbackSecret);
   const simulator = await startSimulator({
     clientId: TEST_CREDENTIALS.clientId,
     clientSecret: TEST_CREDENTIALS.clientSecret,
     documentBytes: options.documentBytes ?? 64 * 1024,
-    webhook: {
-      url: relay.url,
-      username: TEST_CREDENTIALS.webhookUsername,
-      password: TEST_CREDENTIALS.webhookPassword,
-      timeScale: 0.01,
-    },
   });
   const documentsDir = mkdtempSync(path.join(tmpdir(), 'onboarding-documents-'));
   const taskQueue = `onboarding-test-${randomUUID()}`;
@@ -105,6 +118,8 @@ export async function createOnboardingTestEnv(
     SIMULATOR_PORT: String(simulator.port),
     ONDATO_CLIENT_ID: TEST_CREDENTIALS.clientId,
     ONDATO_CLIENT_SECRET: TEST_CREDENTIALS.clientSecret,
+    WEBHOOK_USERNAME: TEST_CREDENTIALS.webhookUsername,
+    WEBHOOK_PASSWORD: TEST_CREDENTIALS.webhookPassword,
     CALLBACK_URL: callbacks.url,
     CALLBACK_SECRET: TEST_CREDENTIALS.callbackSecret,
     DOCUMENT_DIR: documentsDir,
@@ -112,65 +127,93 @@ export async function createOnboardingTestEnv(
     ...TEST_CODEC_ENV,
   };
   const config = loadConfig(workerProcessEnv);
+  // The tests' client reads runs whose payloads a rotated worker wrote under key B too.
+  const temporal: TemporalClient = await connectTemporalClient(
+    loadConfig({
+      ...workerProcessEnv,
+      CODEC_KEYS: codecKeysEnv(TEST_KEY_A, TEST_KEY_B),
+      CODEC_ACTIVE_KEY_ID: TEST_KEY_A.id,
+    }),
+  );
+  const { client } = temporal;
 
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
+  // The API, listening: the simulator's webhooks go through its real route and relay.
+  const apiLogLines: string[] = [];
+  const app = createApp({
+    temporal: client,
+    config,
+    logger: createLogger({
+      level: 'info',
+      destination: { write: (line: string) => void apiLogLines.push(line) },
+    }),
+  });
+  const apiServer: Server = createServer(app);
+  await new Promise<void>((resolve) => apiServer.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}/webhooks/ondato`;
+  await new SimulatorControl(simulator.url).setWebhooks({
+    url: webhookUrl,
+    username: TEST_CREDENTIALS.webhookUsername,
+    password: TEST_CREDENTIALS.webhookPassword,
+    timeScale: 0.01,
+  });
+  const service = new OnboardingService({
+    client,
+    taskQueue,
+    startWaitMs: config.api.startWaitMs,
+    callTimeoutMs: config.api.temporalTimeoutMs,
+  });
+
+  let running: { worker: Worker; run: Promise<void>; close(): Promise<void> } | undefined;
 
   const env: OnboardingTestEnv = {
-    connection,
     client,
     config,
     documents: new LocalDocumentStore(documentsDir, testKeyRing()),
     simulator,
     control: new SimulatorControl(simulator.url),
-    relay,
+    relay: {
+      url: webhookUrl,
+      get relayed() {
+        return relayedFrom(apiLogLines);
+      },
+    },
     callbacks,
     documentsDir,
     taskQueue,
     workerProcessEnv,
     async startWorker(envOverrides) {
       const workerConfig = envOverrides ? loadConfig({ ...workerProcessEnv, ...envOverrides }) : config;
-      nativeConnection ??= await NativeConnection.connect({ address });
-      worker = await createOnboardingWorker({
-        connection: nativeConnection,
-        namespace,
-        taskQueue,
-        activities: createActivities(activityDepsFromConfig(workerConfig)),
-        workflowBundlePath: bundlePath,
-        shutdownGraceMs: 2_000,
-        dataConverter: createDataConverter(workerConfig),
-      });
-      running = worker.run();
+      const { worker, close } = await createOnboardingWorker(workerConfig);
+      running = { worker, run: worker.run(), close };
     },
     async stopWorker() {
-      if (!worker) return;
+      if (!running) return;
+      const { worker, run, close } = running;
+      running = undefined;
       worker.shutdown();
-      await running;
-      worker = undefined;
+      await run;
+      await close();
     },
     async start(input) {
       const customerId = input.customerId ?? `c-${randomUUID().slice(0, 8)}`;
-      const startOperation = new WithStartWorkflowOperation(onboardingWorkflow, {
-        workflowId: onboardingWorkflowId(customerId),
-        taskQueue,
-        args: [{ registration: SAMPLE_REGISTRATION, timeouts: FAST_TIMEOUTS, ...input, customerId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [{ key: CustomerIdKey, value: customerId }],
+      const { link } = await service.start({
+        registration: SAMPLE_REGISTRATION,
+        timeouts: FAST_TIMEOUTS,
+        ...input,
+        customerId,
       });
-      const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, {
-        startWorkflowOperation: startOperation,
-      });
-      return { link, handle: await startOperation.workflowHandle(), customerId };
+      const handle = client.workflow.getHandle<typeof onboardingWorkflow>(link.workflowId, link.runId);
+      return { link, handle, customerId };
     },
     async close() {
       await env.stopWorker();
-      await nativeConnection?.close();
       await simulator.close();
-      await relay.close();
+      await new Promise<void>((resolve) => {
+        apiServer.close(() => resolve());
+        apiServer.closeAllConnections();
+      });
       await callbacks.close();
-      await connection.close();
+      await temporal.close();
       rmSync(documentsDir, { recursive: true, force: true });
     },
   };

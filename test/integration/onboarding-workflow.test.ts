@@ -1,15 +1,16 @@
 /**
  * The onboarding workflow end to end on the real dev server, the real activities and the Ondato simulator over
- * HTTP. Webhooks flow simulator → relay → signal; callbacks flow worker → a test receiver.
+ * HTTP. Runs start through the API's OnboardingService; webhooks flow simulator → the API's relay → signal;
+ * callbacks flow worker → a test receiver.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { getStateQuery, submitReviewUpdate } from '../../contract';
-import type { DecisionRecord } from '../../contract';
+import { ApiError } from '../../api/errors';
+import { getStateQuery, onboardingWorkflowId, submitReviewUpdate, type DecisionRecord } from '../../contract';
 import { recordHistoryIfAsked } from '../helpers/histories';
 import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
@@ -51,7 +52,7 @@ describe('onboarding workflow', () => {
 
   it('approves a customer Ondato approved, stores the files and calls the backend once', async () => {
     const { link, handle, customerId } = await env.start({});
-    expect(link.customerUrl).toBe(`${env.config.ondatoHosts.webFlowUrl}/?id=${link.idvId}`);
+    expect(link.customerUrl).toBe(`${env.config.ondato.hosts.webFlowUrl}/?id=${link.idvId}`);
     expect(link.stage).toBe('awaiting_customer');
 
     await env.control.complete(link.idvId as string, { outcome: 'approved' });
@@ -213,12 +214,24 @@ describe('onboarding workflow', () => {
 
   it('fails with OndatoRequestRejected when Ondato refuses to create the verification', async () => {
     await env.control.setFault({ route: 'createIdv', mode: 'status', status: 400, times: 1 });
-    const { link, handle } = await env.start({});
-    expect(link.customerUrl).toBeUndefined();
-    const failure = await handle.result().then(
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    // The API's start answers with Ondato's refusal (502) instead of a URL.
+    const refusal = await env.start({ customerId }).then(
       () => undefined,
       (error: unknown) => error,
     );
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect({ status: (refusal as ApiError).status, code: (refusal as ApiError).code }).toEqual({
+      status: 502,
+      code: 'ondato_rejected',
+    });
+    const failure = await env.client.workflow
+      .getHandle(onboardingWorkflowId(customerId))
+      .result()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -75,7 +75,7 @@ describe('worker killed during the downloads', () => {
     expect(record.outcome).toBe('approved');
 
     const ondato = new OndatoClient({
-      hosts: env.config.ondatoHosts,
+      hosts: env.config.ondato.hosts,
       clientId: TEST_CREDENTIALS.clientId,
       clientSecret: TEST_CREDENTIALS.clientSecret,
     });

@@ -17,8 +17,10 @@ import {
 } from '../../codec/aes-gcm-codec';
 import { dataConverterFromKeys, encryptsPayloads } from '../../codec/data-converter';
 import { KeyRing, UnknownEncryptionKeyError } from '../../codec/keys';
-import { ConfigError, DEV_DEFAULTS, loadConfig } from '../../config/env';
-import { createOnboardingWorker } from '../../workers/onboarding-worker';
+import { ConfigError, DEV_DEFAULTS, loadConfig } from '../../config';
+import { connectTemporalClient } from '../../composition/client';
+import { createOnboardingWorker } from '../../composition/worker';
+import { harness } from '../harness/env';
 import { codecKeysEnv, TEST_KEY_A, TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';
 
 const REGISTRATION = {
@@ -135,7 +137,7 @@ describe('AES-256-GCM payload codec', () => {
     expect(shown).toContain(TEST_KEY_A.id);
   });
 
-  it('is what the project data converter carries; the API and the worker refuse to run without it', async () => {
+  it('is what the project data converter carries; the API refuses to run without it, the composition root always wires it', async () => {
     expect(encryptsPayloads(dataConverterFromKeys(onlyA))).toBe(true);
     expect(encryptsPayloads({})).toBe(false);
     const connection = Connection.lazy({ address: '127.0.0.1:1' });
@@ -152,16 +154,23 @@ describe('AES-256-GCM payload codec', () => {
       }),
     ).not.toThrow();
     await connection.close();
-    await expect(
-      createOnboardingWorker({
-        connection: undefined as never,
-        namespace: 'default',
-        taskQueue: 'q',
-        activities: {} as never,
-        shutdownGraceMs: 1_000,
-        dataConverter: {},
-      }),
-    ).rejects.toThrow(/encrypting data converter/);
+    // Workers and clients come from the composition root, which always gives them the configured codec.
+    const { address, namespace, bundlePath } = harness();
+    const wiredConfig = loadConfig({
+      CODEC_KEYS: codecKeysEnv(TEST_KEY_A),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+    });
+    const { worker, close } = await createOnboardingWorker(wiredConfig);
+    expect(encryptsPayloads(worker.options.loadedDataConverter)).toBe(true);
+    const run = worker.run();
+    worker.shutdown();
+    await run;
+    await close();
+    const temporal = await connectTemporalClient(wiredConfig, { lazy: true });
+    expect(encryptsPayloads(temporal.client.options.loadedDataConverter)).toBe(true);
+    await temporal.close();
   });
 });
 

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import type { OnboardingLink, OnboardingStatus } from '../../api/schemas';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../codec/aes-gcm-codec';
-import { loadConfig } from '../../config/env';
+import { loadConfig } from '../../config';
 import {
   apiEnv,
   bearer,

@@ -1,5 +1,5 @@
 /** Shared by the client and simulator tests: a simulator on a free loopback port and clients pointed at it. */
-import type { OndatoHosts } from '../../config/env';
+import type { OndatoHosts } from '../../config';
 import { OndatoClient, type OndatoClientOptions } from '../../ondato/client';
 import type { CreateIdvRequest } from '../../ondato/schemas';
 import type { SimulatorOptions } from '../../simulator/app';

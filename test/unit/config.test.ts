@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DEV_DEFAULTS, envSchema, loadConfig } from '../../config/env';
+import { ConfigError, DEV_DEFAULTS, envSchema, loadConfig } from '../../config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const variables = Object.keys(envSchema.shape);
@@ -18,13 +18,13 @@ describe('configuration', () => {
 
   it('runs on embedded defaults against the simulator', () => {
     const config = loadConfig({});
-    expect(config.usesSimulator).toBe(true);
-    expect(config.ondatoHosts.webFlowUrl).toBe('http://127.0.0.1:4010/idv');
-    expect(config.env.API_KEYS).toEqual([DEV_DEFAULTS.apiKey]);
+    expect(config.ondato.usesSimulator).toBe(true);
+    expect(config.ondato.hosts.webFlowUrl).toBe('http://127.0.0.1:4010/idv');
+    expect(config.api.keys).toEqual([DEV_DEFAULTS.apiKey]);
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ API_PORT: '', ONDATO_KYC_API_URL: '' }).env.API_PORT).toBe(3000);
+    expect(loadConfig({ API_PORT: '', ONDATO_KYC_API_URL: '' }).api.port).toBe(3000);
   });
 
   it('names every bad variable', () => {

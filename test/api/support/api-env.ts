@@ -9,19 +9,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { createActivities } from '../../../activities';
 import { createApp } from '../../../api/app';
-import { createDataConverter } from '../../../codec/data-converter';
-import { loadConfig, type AppConfig } from '../../../config/env';
+import { connectTemporalClient } from '../../../composition/client';
+import { createOnboardingWorker } from '../../../composition/worker';
+import { loadConfig, type AppConfig } from '../../../config';
 import { createLogger } from '../../../observability/logger';
 import { SimulatorControl } from '../../../simulator/control-client';
 import { startSimulator, type RunningSimulator } from '../../../simulator/server';
-import { activityDepsFromConfig } from '../../../workers/activity-deps';
-import { createOnboardingWorker } from '../../../workers/onboarding-worker';
 import { harness } from '../../harness/env';
 import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/callback-receiver';
 import { TEST_CODEC_ENV } from '../../helpers/codec-keys';
@@ -105,7 +102,6 @@ export interface ApiTestEnv {
 
 export async function createApiTestEnv(options: { env?: Record<string, string> } = {}): Promise<ApiTestEnv> {
   const { address, namespace, bundlePath } = harness();
-  const connection = await Connection.connect({ address });
   const callbacks = await startCallbackReceiver(CALLBACK_SECRET);
   const simulator = await startSimulator({ ...SIMULATOR_CLIENT, documentBytes: 16 * 1024 });
   const control = new SimulatorControl(simulator.url);
@@ -122,10 +118,13 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
       ONDATO_CLIENT_SECRET: SIMULATOR_CLIENT.clientSecret,
       CALLBACK_SECRET,
       DOCUMENT_DIR: documentsDir,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      WORKER_SHUTDOWN_GRACE_MS: '1000',
       ...options.env,
     }),
   );
-  const client = new Client({ connection, namespace, dataConverter: createDataConverter(config) });
+  const temporal = await connectTemporalClient(config);
+  const { client } = temporal;
   const logs = captureLogs();
   const app = createApp({ temporal: client, config, logger: logs.logger });
 
@@ -136,20 +135,11 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
     url: `${appUrl}/webhooks/ondato`,
     username: WEBHOOK_USER,
     password: WEBHOOK_PASSWORD,
-    hmacSecret: config.env.WEBHOOK_HMAC_SECRET ?? null,
+    hmacSecret: config.api.webhooks.hmacSecret ?? null,
     timeScale: 0.01,
   });
 
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker: Worker = await createOnboardingWorker({
-    connection: nativeConnection,
-    namespace,
-    taskQueue: config.env.TEMPORAL_TASK_QUEUE,
-    activities: createActivities(activityDepsFromConfig(config)),
-    workflowBundlePath: bundlePath,
-    shutdownGraceMs: 1_000,
-    dataConverter: createDataConverter(config),
-  });
+  const { worker, close: closeWorkerConnection } = await createOnboardingWorker(config);
   const running = worker.run();
 
   return {
@@ -164,14 +154,14 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
     async close() {
       worker.shutdown();
       await running;
-      await nativeConnection.close();
+      await closeWorkerConnection();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await simulator.close();
       await callbacks.close();
-      await connection.close();
+      await temporal.close();
       rmSync(documentsDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,176 @@
+/**
+ * The service's configuration: the environment parsed by one zod schema (env.ts), checked, and resolved into
+ * one typed section per part of the service. Entry points call `loadConfig()`; every other module receives the
+ * sections it needs, never raw variable names.
+ */
+import { KeyRing } from '../codec/keys';
+import { DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
+import type { AppConfig, CodecSettings, OndatoHosts } from './sections';
+
+export { DEV_CODEC_KEY_ID, DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
+export type * from './sections';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A wildcard bind address is not somewhere to send requests to. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function resolveOndatoHosts(env: Env): OndatoHosts {
+  const simulatorUrl = `http://${env.SIMULATOR_HOST}:${env.SIMULATOR_PORT}`;
+  const preset =
+    env.ONDATO_ENV === 'simulator'
+      ? {
+          tokenUrl: `${simulatorUrl}/connect/token`,
+          idvApiUrl: simulatorUrl,
+          kycApiUrl: simulatorUrl,
+          // The customer's browser opens this one, so it uses the simulator's public address when it has one.
+          webFlowUrl: `${(env.SIMULATOR_PUBLIC_URL ?? simulatorUrl).replace(/\/+$/, '')}/idv`,
+        }
+      : ONDATO_HOST_PRESETS[env.ONDATO_ENV];
+  const kycApiUrl = env.ONDATO_KYC_API_URL ?? preset.kycApiUrl;
+  if (!kycApiUrl) {
+    throw new ConfigError([
+      `ONDATO_KYC_API_URL: required when ONDATO_ENV=${env.ONDATO_ENV} (no published default)`,
+    ]);
+  }
+  return {
+    tokenUrl: env.ONDATO_TOKEN_URL ?? preset.tokenUrl,
+    idvApiUrl: env.ONDATO_IDV_API_URL ?? preset.idvApiUrl,
+    kycApiUrl,
+    webFlowUrl: env.ONDATO_WEB_FLOW_URL ?? preset.webFlowUrl,
+  };
+}
+
+/** Real Ondato must never run on the development credentials baked in for the local stack. */
+function checkProductionSecrets(env: Env): string[] {
+  if (env.ONDATO_ENV === 'simulator') return [];
+  const problems: string[] = [];
+  const mustDiffer: Array<[keyof Env, string]> = [
+    ['ONDATO_CLIENT_ID', DEV_DEFAULTS.ondatoClientId],
+    ['ONDATO_CLIENT_SECRET', DEV_DEFAULTS.ondatoClientSecret],
+    ['ONDATO_SETUP_ID', DEV_DEFAULTS.ondatoSetupId],
+    ['WEBHOOK_PASSWORD', DEV_DEFAULTS.webhookPassword],
+    ['CALLBACK_SECRET', DEV_DEFAULTS.callbackSecret],
+  ];
+  for (const [name, devValue] of mustDiffer) {
+    if (env[name] === devValue)
+      problems.push(`${name}: must be set explicitly when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
+  if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
+    problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
+  const devKey = Buffer.from(DEV_DEFAULTS.codecKey, 'base64');
+  if (env.CODEC_KEYS.some((entry) => entry.key.equals(devKey))) {
+    problems.push(`CODEC_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
+  return problems;
+}
+
+function resolveCodec(env: Env, usesSimulator: boolean): CodecSettings {
+  const ids = env.CODEC_KEYS.map((entry) => entry.id);
+  let activeKeyId = env.CODEC_ACTIVE_KEY_ID;
+  if (activeKeyId === undefined) {
+    if (ids.length > 1) {
+      throw new ConfigError([
+        `CODEC_ACTIVE_KEY_ID: required when CODEC_KEYS holds several keys (${ids.join(', ')})`,
+      ]);
+    }
+    activeKeyId = ids[0];
+  } else if (!ids.includes(activeKeyId)) {
+    throw new ConfigError([
+      `CODEC_ACTIVE_KEY_ID: "${activeKeyId}" is not one of the CODEC_KEYS ids (${ids.join(', ')})`,
+    ]);
+  }
+  const tokens = env.CODEC_ENDPOINT_TOKENS;
+  return {
+    keyRing: new KeyRing(env.CODEC_KEYS, activeKeyId),
+    endpointAccess: tokens.length > 0 ? 'tokens' : usesSimulator ? 'open' : 'disabled',
+    endpointTokens: tokens,
+    corsOrigins: env.CODEC_CORS_ORIGINS ?? [
+      `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
+      `http://localhost:${env.TEMPORAL_UI_PORT}`,
+    ],
+  };
+}
+
+function resolveSections(env: Env): AppConfig {
+  const usesSimulator = env.ONDATO_ENV === 'simulator';
+  const apiUrl = `http://${reachableHost(env.API_HOST)}:${env.API_PORT}`;
+  return {
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      devServer: { dbFile: env.TEMPORAL_DB_FILE, uiPort: env.TEMPORAL_UI_PORT },
+      worker: {
+        shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
+        bundlePath: env.WORKFLOW_BUNDLE_PATH,
+        maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      },
+    },
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      publicUrl: env.API_PUBLIC_URL ?? apiUrl,
+      keys: env.API_KEYS,
+      bodyLimit: env.API_BODY_LIMIT,
+      startWaitMs: env.API_START_WAIT_MS,
+      temporalTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS,
+      webhooks: {
+        username: env.WEBHOOK_USERNAME,
+        password: env.WEBHOOK_PASSWORD,
+        hmacSecret: env.WEBHOOK_HMAC_SECRET,
+        ipAllowList: env.WEBHOOK_IP_ALLOWLIST,
+        trustProxy: env.WEBHOOK_TRUST_PROXY,
+        signatureToleranceSeconds: env.WEBHOOK_SIGNATURE_TOLERANCE_S,
+        visibilityGraceMs: env.WEBHOOK_VISIBILITY_GRACE_MS,
+      },
+    },
+    ondato: {
+      environment: env.ONDATO_ENV,
+      usesSimulator,
+      hosts: resolveOndatoHosts(env),
+      clientId: env.ONDATO_CLIENT_ID,
+      clientSecret: env.ONDATO_CLIENT_SECRET,
+      scope: env.ONDATO_SCOPE,
+      setupId: env.ONDATO_SETUP_ID,
+      requestTimeoutMs: env.ONDATO_REQUEST_TIMEOUT_MS,
+    },
+    simulator: {
+      host: env.SIMULATOR_HOST,
+      port: env.SIMULATOR_PORT,
+      publicUrl: env.SIMULATOR_PUBLIC_URL,
+      webhookUrl: env.SIMULATOR_WEBHOOK_URL ?? `${apiUrl}/webhooks/ondato`,
+      webhookTimeScale: env.SIMULATOR_WEBHOOK_TIME_SCALE,
+      documentBytes: env.SIMULATOR_DOCUMENT_BYTES,
+      tokenLifetimeSeconds: env.SIMULATOR_TOKEN_LIFETIME_SECONDS,
+    },
+    codec: resolveCodec(env, usesSimulator),
+    documents: { store: env.DOCUMENT_STORE, dir: env.DOCUMENT_DIR },
+    callbacks: { defaultUrl: env.CALLBACK_URL, secret: env.CALLBACK_SECRET },
+  };
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // `FOO=` in a .env file or `${FOO:-}` in compose means "not set", not "set to an empty string".
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const problems = checkProductionSecrets(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolveSections(parsed.data);
+}

@@ -1,0 +1,108 @@
+/** The typed sections of the configuration, one per part of the service (resolved in config/index.ts). */
+import type { KeyRing } from '../codec/keys';
+import type { Env } from './env';
+
+export type LogLevel = Env['LOG_LEVEL'];
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** The local dev server (`npm start`): its SQLite file and Web UI port. */
+  devServer: { dbFile: string; uiPort: number };
+  worker: {
+    shutdownGraceMs: number;
+    /** A pre-built workflow bundle (`npm run build`); bundled at start when absent. */
+    bundlePath?: string;
+    maxCachedWorkflows: number;
+  };
+}
+
+export interface WebhookSettings {
+  username: string;
+  password: string;
+  hmacSecret?: string;
+  ipAllowList: string[];
+  trustProxy: boolean;
+  signatureToleranceSeconds: number;
+  /** A webhook without externalReferenceId whose run is not visible yet gets 503 while younger than this. */
+  visibilityGraceMs: number;
+}
+
+export interface ApiSettings {
+  host: string;
+  port: number;
+  /** The API's URL as browsers see it (the Temporal UI calls the codec endpoint from the browser). */
+  publicUrl: string;
+  keys: string[];
+  bodyLimit: string;
+  startWaitMs: number;
+  temporalTimeoutMs: number;
+  webhooks: WebhookSettings;
+}
+
+export interface OndatoHosts {
+  tokenUrl: string;
+  idvApiUrl: string;
+  kycApiUrl: string;
+  webFlowUrl: string;
+}
+
+export interface OndatoSettings {
+  environment: Env['ONDATO_ENV'];
+  usesSimulator: boolean;
+  hosts: OndatoHosts;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  setupId: string;
+  requestTimeoutMs: number;
+}
+
+export interface SimulatorSettings {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  /** Where the simulator delivers webhooks: this service's receiver unless configured otherwise. */
+  webhookUrl: string;
+  webhookTimeScale: number;
+  documentBytes: number;
+  tokenLifetimeSeconds: number;
+}
+
+/**
+ * Who may call the codec endpoint: holders of a CODEC_ENDPOINT_TOKENS token; anyone (`open`) when no token is
+ * configured and the simulator is in use (the local stack's Temporal UI sends no credentials); nobody
+ * (`disabled`) when no token is configured with real Ondato.
+ */
+export type CodecEndpointAccess = 'tokens' | 'open' | 'disabled';
+
+export interface CodecSettings {
+  keyRing: KeyRing;
+  endpointAccess: CodecEndpointAccess;
+  endpointTokens: string[];
+  corsOrigins: string[];
+}
+
+export interface DocumentSettings {
+  store: Env['DOCUMENT_STORE'];
+  dir: string;
+}
+
+export interface CallbackSettings {
+  /** Used when an onboarding names no callback URL; no callback is sent when neither exists. */
+  defaultUrl?: string;
+  secret: string;
+}
+
+export interface AppConfig {
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: LogLevel;
+  temporal: TemporalSettings;
+  api: ApiSettings;
+  ondato: OndatoSettings;
+  simulator: SimulatorSettings;
+  codec: CodecSettings;
+  documents: DocumentSettings;
+  callbacks: CallbackSettings;
+}
