@@ -17,8 +17,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code must be deterministic: no Node builtins, no I/O libraries, activities as types only.
-    files: ['workflows/**/*.ts'],
+    // Workflow code must be deterministic: no Node builtins, no I/O libraries, activities as types only. The
+    // contract is bundled with the workflow, so the same rules hold there.
+    files: ['workflows/**/*.ts', 'contract/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {
       'no-restricted-imports': [
@@ -34,8 +35,8 @@ export default tseslint.config(
               message: 'Not allowed in workflow code.',
             },
             {
-              group: ['express', 'pino', 'undici', 'node-fetch', 'axios'],
-              message: 'No I/O libraries in workflow code.',
+              group: ['express', 'pino', 'undici', 'node-fetch', 'axios', 'zod'],
+              message: 'No I/O or validation libraries in workflow code (the bundle stays small).',
             },
             {
               group: ['../activities', '../activities/*'],

@@ -20,20 +20,21 @@ import {
 } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
 import {
+  callbackEventId,
   cancelUpdate,
   customerLinkUpdate,
-  getStateQuery,
-  ondatoWebhookSignal,
-  submitReviewUpdate,
-  type CancelInput,
-  type OndatoWebhookSignal,
-  type ReviewInput,
-} from '../contract';
-import { decide } from './policy';
-import { CustomerIdKey, KycStatusKey, OndatoIdvIdKey, OnboardingStageKey, OutcomeKey } from '../contract';
-import {
+  CustomerIdKey,
   DEFAULT_TIMEOUTS,
+  getStateQuery,
+  KycStatusKey,
+  OndatoIdvIdKey,
+  ondatoWebhookSignal,
+  OnboardingStageKey,
+  OutcomeKey,
+  submitReviewUpdate,
   type CallbackEvent,
+  type CallbackEventType,
+  type CancelInput,
   type DecisionRecord,
   type FinalOutcome,
   type IdvSnapshot,
@@ -41,8 +42,12 @@ import {
   type OnboardingInput,
   type OnboardingState,
   type OnboardingTimeouts,
+  type OndatoWebhookSignal,
+  type Outcome,
+  type ReviewInput,
   type Stage,
 } from '../contract';
+import { decide } from './policy';
 
 const ondatoCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '1 minute',
@@ -68,6 +73,14 @@ const KYC_AWAITING = 'Awaiting';
 function nowIso(): string {
   return new Date().toISOString();
 }
+
+/** `manual_review` is not final: it turns into approved or rejected once ops decide. */
+function finalOutcomeOf(outcome: Outcome | undefined): FinalOutcome | undefined {
+  return outcome === undefined || outcome === 'manual_review' ? undefined : outcome;
+}
+
+/** What the customer's part of the run ended with: the KYC id to fetch, or an outcome without one. */
+type CustomerResult = { finished: true; kycId: string } | { finished: false; outcome: FinalOutcome };
 
 function validateReview(input: ReviewInput): void {
   if (!input || typeof input.reviewerId !== 'string' || input.reviewerId.trim() === '') {
@@ -121,7 +134,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   let failed = false;
   const mainScope = new CancellationScope();
 
-  const isDecided = (): boolean => state.outcome !== undefined && state.outcome !== 'manual_review';
+  const isDecided = (): boolean => finalOutcomeOf(state.outcome) !== undefined;
 
   // Handlers first, before any await, so no early message is lost.
   setHandler(getStateQuery, () => state);
@@ -225,36 +238,38 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     }
   }
 
-  async function awaitCustomer(): Promise<'completed' | FinalOutcome> {
+  async function awaitCustomer(idvId: string): Promise<CustomerResult> {
     let ended: FinalOutcome | undefined;
+    let kycId: string | undefined;
     const finished = await waitUntil(async () => {
-      const idv = await ondatoCalls.getVerification(state.idvId as string);
+      const idv = await ondatoCalls.getVerification(idvId);
       recordIdv(idv);
+      kycId = state.kycId;
       if (idv.status === IDV_EXPIRED) ended = 'expired';
       else if (idv.status === IDV_ABORTED) ended = 'abandoned';
       // Completed means the customer finished; the KYC id may appear a moment later.
-      return ended !== undefined || (idv.status === IDV_COMPLETED && state.kycId !== undefined);
+      return ended !== undefined || (idv.status === IDV_COMPLETED && kycId !== undefined);
     }, timeouts.customerDeadlineMs);
     if (ended) {
       state.reasons = [`ondato_idv_${ended === 'expired' ? 'expired' : 'aborted'}`];
-      return ended;
+      return { finished: false, outcome: ended };
     }
-    if (!finished) {
+    if (!finished || kycId === undefined) {
       state.reasons = ['customer_deadline_passed'];
-      return 'expired';
+      return { finished: false, outcome: 'expired' };
     }
     state.timestamps.customerFinishedAt = nowIso();
-    return 'completed';
+    return { finished: true, kycId };
   }
 
-  async function fetchResults(): Promise<KycSummary> {
+  async function fetchResults(kycId: string): Promise<KycSummary> {
     enterStage('fetching_results');
-    let kyc = await ondatoCalls.getIdentification(state.kycId as string);
+    let kyc = await ondatoCalls.getIdentification(kycId);
     recordKyc(kyc);
     if (kyc.status === KYC_AWAITING) {
       enterStage('awaiting_ondato_review');
       await waitUntil(async () => {
-        kyc = await ondatoCalls.getIdentification(state.kycId as string);
+        kyc = await ondatoCalls.getIdentification(kycId);
         recordKyc(kyc);
         return kyc.status !== KYC_AWAITING;
       }, timeouts.ondatoReviewDeadlineMs);
@@ -281,7 +296,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.documents.sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async function awaitOpsDecision(): Promise<void> {
+  /** Waits for the ops decision (escalating once if it is late) and returns it as the run's outcome. */
+  async function awaitOpsDecision(): Promise<FinalOutcome> {
     enterStage('manual_review');
     const decidedInTime = await condition(() => reviewInput !== undefined, timeouts.manualReviewEscalationMs);
     if (!decidedInTime) {
@@ -289,19 +305,21 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       await notify('onboarding.review_escalated');
       await condition(() => reviewInput !== undefined);
     }
-    const review = reviewInput as ReviewInput;
+    const review = reviewInput;
+    if (review === undefined) throw new Error('unreachable: the review condition resolved without a review');
     state.review = { ...review, decidedAt: nowIso() };
     state.outcome = review.decision;
     state.reasons = [...state.reasons, `ops_${review.decision}:${review.reviewerId}`];
+    return review.decision;
   }
 
-  async function notify(type: CallbackEvent['type']): Promise<void> {
+  async function notify(type: CallbackEventType): Promise<void> {
     const event: CallbackEvent = {
-      eventId: `${workflowId}/${workflowInfo().runId}/${type}`,
+      eventId: callbackEventId(workflowId, workflowInfo().runId, type),
       type,
       customerId: input.customerId,
       workflowId,
-      outcome: isDecided() ? (state.outcome as FinalOutcome) : undefined,
+      outcome: finalOutcomeOf(state.outcome),
       reasons: state.reasons,
       idvId: state.idvId,
       kycId: state.kycId,
@@ -335,10 +353,10 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     upsertMemo({ customerId: input.customerId, idvId: created.idvId, customerUrl: created.customerUrl });
 
     enterStage('awaiting_customer');
-    const customer = await awaitCustomer();
-    if (customer !== 'completed') return customer;
+    const customer = await awaitCustomer(created.idvId);
+    if (!customer.finished) return customer.outcome;
 
-    const kyc = await fetchResults();
+    const kyc = await fetchResults(customer.kycId);
     await storeDocuments(kyc);
 
     enterStage('deciding');
@@ -353,8 +371,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.outcome = decision.outcome;
     upsertSearchAttributes([{ key: OutcomeKey, value: decision.outcome }]);
     if (decision.outcome !== 'manual_review') return decision.outcome;
-    await awaitOpsDecision();
-    return state.outcome as FinalOutcome;
+    return awaitOpsDecision();
   }
 
   let outcome: FinalOutcome;
