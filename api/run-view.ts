@@ -6,6 +6,7 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import {
   OutcomeKey,
+  RUN_MEMO_KEYS,
   type CustomerLink,
   type DecisionRecord,
   type OnboardingState,
@@ -80,9 +81,9 @@ export function pendingLink(description: WorkflowExecutionDescription, created: 
     workflowId: description.workflowId,
     runId: description.runId,
     created,
-    stage: pendingStageSchema.parse(description.memo?.stage),
-    customerUrl: memoString(description, 'customerUrl') ?? null,
-    idvId: memoString(description, 'idvId') ?? null,
+    stage: pendingStageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]),
+    customerUrl: memoString(description, RUN_MEMO_KEYS.customerUrl) ?? null,
+    idvId: memoString(description, RUN_MEMO_KEYS.idvId) ?? null,
   };
 }
 
@@ -113,10 +114,10 @@ export function fromState(base: StatusBase, state: OnboardingState): OnboardingS
 export function fromSummary(base: StatusBase, description: WorkflowExecutionDescription): OnboardingStatus {
   return compact({
     ...base,
-    stage: stageSchema.parse(description.memo?.stage),
+    stage: stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]),
     outcome: outcomeSchema.parse(description.typedSearchAttributes.get(OutcomeKey)),
-    idvId: memoString(description, 'idvId'),
-    customerUrl: memoString(description, 'customerUrl'),
+    idvId: memoString(description, RUN_MEMO_KEYS.idvId),
+    customerUrl: memoString(description, RUN_MEMO_KEYS.customerUrl),
     reasons: [],
     documents: [],
     timestamps: {},

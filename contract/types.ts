@@ -157,3 +157,14 @@ export interface DecisionRecord {
   review?: ReviewDecision;
   timestamps: OnboardingTimestamps;
 }
+
+/**
+ * Memo fields a run keeps up to date (encrypted by the codec), so readers can show a run's stage and link when
+ * no worker answers the state query.
+ */
+export const RUN_MEMO_KEYS = {
+  stage: 'stage',
+  customerId: 'customerId',
+  idvId: 'idvId',
+  customerUrl: 'customerUrl',
+} as const;

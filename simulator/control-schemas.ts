@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-export const OUTCOMES = ['approved', 'rejected', 'awaiting', 'aborted', 'expired'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export const CUSTOMER_FLOW_OUTCOMES = ['approved', 'rejected', 'awaiting', 'aborted', 'expired'] as const;
+export type CustomerFlowOutcome = (typeof CUSTOMER_FLOW_OUTCOMES)[number];
 
 /** Reasons offered on the customer page; the control API accepts any string. */
 export const REJECTION_REASONS = [
@@ -52,7 +52,7 @@ const documentBytesSchema = z
   .max(2 ** 31);
 
 export const completeRequestSchema = z.strictObject({
-  outcome: z.enum(OUTCOMES),
+  outcome: z.enum(CUSTOMER_FLOW_OUTCOMES),
   statusReason: z.string().min(1).optional(),
   /** Size of every file of the identification. */
   documentBytes: documentBytesSchema.optional(),

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   CompleteRequest,
   DecideRequest,
-  Outcome,
+  CustomerFlowOutcome,
   PatchIdvRequest,
   PatchKycRequest,
 } from './control-schemas';
@@ -45,13 +45,13 @@ export interface DecideResult {
 /** IDV statuses in which the customer can still act. */
 const OPEN_STATUSES = new Set(['Pending', 'InProgress']);
 
-const KYC_STATUS_BY_OUTCOME: Partial<Record<Outcome, string>> = {
+const KYC_STATUS_BY_OUTCOME: Partial<Record<CustomerFlowOutcome, string>> = {
   approved: 'Approved',
   rejected: 'Rejected',
   awaiting: 'Awaiting',
 };
 
-const IDV_STATUS_BY_OUTCOME: Record<Outcome, string> = {
+const IDV_STATUS_BY_OUTCOME: Record<CustomerFlowOutcome, string> = {
   approved: 'Completed',
   rejected: 'Completed',
   awaiting: 'Completed',

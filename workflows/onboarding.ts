@@ -31,6 +31,7 @@ import {
   ondatoWebhookSignal,
   OnboardingStageKey,
   OutcomeKey,
+  RUN_MEMO_KEYS,
   submitReviewUpdate,
   type CallbackEvent,
   type CallbackEventType,
@@ -205,7 +206,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   function enterStage(stage: Stage): void {
     state.stage = stage;
     upsertSearchAttributes([{ key: OnboardingStageKey, value: stage }]);
-    upsertMemo({ stage });
+    upsertMemo({ [RUN_MEMO_KEYS.stage]: stage });
   }
 
   function recordIdv(snapshot: IdvSnapshot): void {
@@ -350,7 +351,11 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.customerUrl = created.customerUrl;
     state.timestamps.customerUrlIssuedAt = nowIso();
     upsertSearchAttributes([{ key: OndatoIdvIdKey, value: created.idvId }]);
-    upsertMemo({ customerId: input.customerId, idvId: created.idvId, customerUrl: created.customerUrl });
+    upsertMemo({
+      [RUN_MEMO_KEYS.customerId]: input.customerId,
+      [RUN_MEMO_KEYS.idvId]: created.idvId,
+      [RUN_MEMO_KEYS.customerUrl]: created.customerUrl,
+    });
 
     enterStage('awaiting_customer');
     const customer = await awaitCustomer(created.idvId);

@@ -6,9 +6,10 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createDataConverter } from '../../codec/data-converter';
+import { connectTemporalClient } from '../../composition/client';
 import { loadConfig } from '../../config';
 import { SimulatorControl } from '../../simulator/control-client';
 import { ownLoopDelay } from '../measure/own-loop-delay';
@@ -146,17 +147,17 @@ export async function startServiceStack(
 
   const http = new HttpClient(apiUrl);
   scope.defer('the API client', () => http.close());
-  const dataConverter = createDataConverter(loadConfig(env));
+  const benchConfig = loadConfig(env);
+  const dataConverter = createDataConverter(benchConfig);
+  // The bench's own client comes from the same composition root as the API's.
+  const temporal = await connectTemporalClient(benchConfig);
+  scope.defer('the bench Temporal client', () => temporal.close());
   say(
     `  service stack up in ${((Date.now() - began) / 1000).toFixed(1)} s (dev server, simulator, worker, API)`,
   );
   return {
     devServer,
-    client: new Client({
-      connection: devServer.client.connection,
-      namespace: devServer.namespace,
-      dataConverter,
-    }),
+    client: temporal.client,
     dataConverter,
     api,
     worker,
