@@ -26,9 +26,9 @@ import {
   type DecisionRecord,
   type OnboardingInput,
   type OnboardingState,
+  type OnboardingWorkflow,
   type ReviewInput,
 } from '../contract';
-import type { onboardingWorkflow } from '../workflows/onboarding';
 import { ApiError } from './errors';
 import {
   compact,
@@ -103,9 +103,7 @@ export class OnboardingService {
 
   private async resultOf(workflowId: string, runId: string): Promise<DecisionRecord> {
     return this.withDeadline(this.options.callTimeoutMs, () =>
-      this.client.workflow
-        .getHandle<typeof onboardingWorkflow>(workflowId, runId, { followRuns: false })
-        .result(),
+      this.client.workflow.getHandle<OnboardingWorkflow>(workflowId, runId, { followRuns: false }).result(),
     );
   }
 
@@ -150,18 +148,15 @@ export class OnboardingService {
   ): Promise<StartOutcome> {
     const workflowId = onboardingWorkflowId(input.customerId);
     const startToken = randomUUID();
-    const startOperation = new WithStartWorkflowOperation<typeof onboardingWorkflow>(
-      ONBOARDING_WORKFLOW_TYPE,
-      {
-        workflowId,
-        taskQueue: this.options.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: reusePolicy,
-        typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
-        memo: { [START_TOKEN_MEMO]: startToken },
-      },
-    );
+    const startOperation = new WithStartWorkflowOperation<OnboardingWorkflow>(ONBOARDING_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: this.options.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: reusePolicy,
+      typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
+      memo: { [START_TOKEN_MEMO]: startToken },
+    });
 
     let started: { runId?: string; customerLink: CustomerLink };
     try {

@@ -19,12 +19,11 @@ import type { OnboardingLink } from '../../api/schemas';
 import { connectTemporalClient, type TemporalClient } from '../../composition/client';
 import { createOnboardingWorker } from '../../composition/worker';
 import { loadConfig, type AppConfig } from '../../config';
-import { onboardingWorkflowId, type OnboardingInput } from '../../contract';
+import { onboardingWorkflowId, type OnboardingInput, type OnboardingWorkflow } from '../../contract';
 import { createLogger } from '../../observability/logger';
 import { SimulatorControl } from '../../simulator/control-client';
 import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
-import type { onboardingWorkflow } from '../../workflows/onboarding';
 import { harness } from '../harness/env';
 import { codecKeysEnv, TEST_CODEC_ENV, TEST_KEY_A, TEST_KEY_B, testKeyRing } from './codec-keys';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver';
@@ -91,7 +90,7 @@ export interface OnboardingTestEnv {
   /** Starts a run through the API's `OnboardingService`, as `POST /v1/onboardings` does. */
   start(
     input: Partial<OnboardingInput> & { customerId?: string },
-  ): Promise<{ link: OnboardingLink; handle: WorkflowHandle<typeof onboardingWorkflow>; customerId: string }>;
+  ): Promise<{ link: OnboardingLink; handle: WorkflowHandle<OnboardingWorkflow>; customerId: string }>;
   close(): Promise<void>;
 }
 
@@ -202,7 +201,7 @@ export async function createOnboardingTestEnv(
         ...input,
         customerId,
       });
-      const handle = client.workflow.getHandle<typeof onboardingWorkflow>(link.workflowId, link.runId);
+      const handle = client.workflow.getHandle<OnboardingWorkflow>(link.workflowId, link.runId);
       return { link, handle, customerId };
     },
     async close() {
