@@ -1,12 +1,13 @@
 /**
  * Every request and response body of the API, as zod schemas. The routes validate with them and the OpenAPI
- * document is generated from them (see ./openapi.ts), so the documentation cannot drift from the checks.
+ * document is generated from them (the routes declare which schema each operation takes and answers, see
+ * ./route-spec.ts), so the documentation cannot drift from the checks.
  */
 import { z } from 'zod';
 import { CUSTOMER_ID_PATTERN } from '../contract';
 import { OUTCOMES, STAGES, type OnboardingInput, type OnboardingTimeouts } from '../contract';
 import { COUNTRY_CODES } from './country-codes';
-import { ERROR_CODES } from './errors';
+import { ERROR_CODES, type ErrorCode } from './errors';
 
 export interface SchemaDoc {
   /** The component name in the OpenAPI document. */
@@ -18,7 +19,8 @@ export interface SchemaDoc {
 export const apiSchemas = z.registry<{ id: string }>();
 
 function component<S extends z.ZodType>(schema: S, { id, ...meta }: SchemaDoc): S {
-  const documented = meta.description || meta.examples ? schema.meta(meta) : schema;
+  // The id in `.meta()` too: the OpenAPI generator (zod-openapi) turns every schema with one into a component.
+  const documented = schema.meta({ id, ...meta });
   apiSchemas.add(documented as z.ZodType, { id });
   return documented;
 }
@@ -363,6 +365,14 @@ export const errorResponseSchema = component(
     ],
   },
 );
+
+/**
+ * The error shape narrowed to the codes one answer can carry: the OpenAPI document lists them per status, and
+ * the contract test holds every real error answer to them.
+ */
+export function errorResponseFor(codes: readonly [ErrorCode, ...ErrorCode[]]) {
+  return z.object({ error: errorResponseSchema.shape.error.extend({ code: z.enum(codes) }) });
+}
 
 export const healthSchema = component(
   z.object({

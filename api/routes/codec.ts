@@ -18,15 +18,73 @@ import type { Logger } from 'pino';
 import type { CodecEndpointAccess } from '../../config';
 import { requireBearerToken } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
+import { invalidRequest, notJson, route, tooLarge, type Operation, type ResponseSpec } from '../route-spec';
 import { codecPayloadsSchema, type CodecPayloads } from '../schemas';
 import { jsonBody } from './onboardings';
 
 /** A payload is at most 2 MB in Temporal; base64 makes that 2.7 MB. */
 const CODEC_BODY_LIMIT = '4mb';
 const CODEC_REALM = 'Bearer realm="onboarding-codec"';
-const CODEC_PATHS = ['/codec/encode', '/codec/decode'];
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
 const PREFLIGHT_MAX_AGE_S = 600;
+
+const originRefused: ResponseSpec = {
+  description: 'Origin not allowed (CODEC_CORS_ORIGINS)',
+  errors: ['forbidden'],
+};
+
+const undecryptable: ResponseSpec = {
+  description: 'A payload names a key not in CODEC_KEYS, or fails authentication',
+  errors: ['payload_undecryptable'],
+};
+
+function codecOperation(operation: 'encode' | 'decode'): Operation {
+  // Encrypting uses the active key, which is always in the ring: only decoding can refuse a payload.
+  const refusals: Operation['responses'] = operation === 'decode' ? { 422: undecryptable } : {};
+  return {
+    method: 'post',
+    path: `/codec/${operation}`,
+    summary: `${operation === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (for the Temporal UI and CLI)`,
+    description:
+      "Temporal's codec-server protocol. Bearer token from CODEC_ENDPOINT_TOKENS; without tokens the endpoint is open in simulator mode (local stack) and disabled otherwise. Browsers: CODEC_CORS_ORIGINS only. `X-Namespace`, when sent, must be this service's namespace.",
+    tag: 'Codec',
+    security: 'codecToken',
+    body: { schema: codecPayloadsSchema },
+    responses: {
+      200: { description: 'The payloads, same order', body: codecPayloadsSchema },
+      400: invalidRequest,
+      401: { description: 'Missing or invalid codec token', errors: ['unauthorized'] },
+      403: {
+        description: 'Origin not allowed, another namespace, or the endpoint is disabled',
+        errors: ['forbidden'],
+      },
+      413: tooLarge,
+      415: notJson,
+      ...refusals,
+    },
+  };
+}
+
+function preflightOperation(operation: 'encode' | 'decode'): Operation {
+  return {
+    method: 'options',
+    path: `/codec/${operation}`,
+    summary: `CORS preflight of ${operation} for the Temporal UI`,
+    tag: 'Codec',
+    security: 'none',
+    responses: {
+      204: { description: `Allowed: Access-Control-Allow-Methods, -Headers (${ALLOWED_HEADERS}), -Max-Age` },
+      403: originRefused,
+    },
+  };
+}
+
+export const CODEC_OPERATIONS = {
+  encode: codecOperation('encode'),
+  decode: codecOperation('decode'),
+  encodePreflight: preflightOperation('encode'),
+  decodePreflight: preflightOperation('decode'),
+};
 
 export interface CodecRoutesDeps {
   codec: PayloadCodec;
@@ -105,18 +163,20 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
               ),
             );
 
-  router.options(CODEC_PATHS, cors, (_req, res) => {
-    res
-      .setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS')
-      .setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS)
-      .setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_S))
-      .status(204)
-      .end();
-  });
+  for (const preflight of [CODEC_OPERATIONS.encodePreflight, CODEC_OPERATIONS.decodePreflight]) {
+    route(router, preflight, cors, (_req, res) => {
+      res
+        .setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS')
+        .setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS)
+        .setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_S))
+        .status(204)
+        .end();
+    });
+  }
 
   const json = jsonBody(CODEC_BODY_LIMIT);
   for (const operation of ['encode', 'decode'] as const) {
-    router.post(`/codec/${operation}`, cors, namespace, auth, ...json, async (req, res) => {
+    route(router, CODEC_OPERATIONS[operation], cors, namespace, auth, ...json, async (req, res) => {
       const payloads = toPayloads(parseOrThrow(codecPayloadsSchema, req.body));
       let result: Payload[];
       try {

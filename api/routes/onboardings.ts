@@ -6,8 +6,19 @@ import { requireApiKey } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
 import type { OnboardingService, StartOutcome } from '../onboarding-service';
 import {
+  invalidRequest,
+  notJson,
+  route,
+  temporalUnavailable,
+  tooLarge,
+  type Operations,
+  type ResponseSpec,
+} from '../route-spec';
+import {
   cancelRequestSchema,
   customerIdSchema,
+  onboardingLinkSchema,
+  onboardingStatusSchema,
   retryOnboardingRequestSchema,
   reviewRequestSchema,
   startOnboardingRequestSchema,
@@ -35,6 +46,125 @@ export function jsonBody(limit: string): RequestHandler[] {
 
 const customerParams = z.object({ customerId: customerIdSchema });
 
+const unauthorized: ResponseSpec = { description: 'Missing or invalid API key', errors: ['unauthorized'] };
+const notFound: ResponseSpec = { description: 'No onboarding for this customer', errors: ['not_found'] };
+const started = (description: string): ResponseSpec => ({
+  description,
+  body: onboardingLinkSchema,
+  headers: ['Location'],
+});
+
+export const ONBOARDING_OPERATIONS = {
+  start: {
+    method: 'post',
+    path: '/v1/onboardings',
+    summary: 'Start (or join) the onboarding of a customer',
+    description:
+      'Starts the onboarding workflow and waits until Ondato issued the customer URL. Repeating the call while the run is open joins it (200, same URL). A completed onboarding is never restarted silently: use retry.',
+    tag: 'Onboardings',
+    security: 'apiKey',
+    body: { schema: startOnboardingRequestSchema },
+    responses: {
+      201: started('Started by this call'),
+      200: started('Joined the running onboarding'),
+      202: started('Started or joined, customer URL not ready yet (poll GET)'),
+      400: invalidRequest,
+      401: unauthorized,
+      409: { description: 'The onboarding already completed', errors: ['onboarding_completed'] },
+      413: tooLarge,
+      415: notJson,
+      502: {
+        description: 'Ondato refused the verification, or the run failed before a URL existed',
+        errors: ['ondato_rejected', 'onboarding_failed'],
+      },
+      503: temporalUnavailable,
+    },
+  },
+  status: {
+    method: 'get',
+    path: '/v1/onboardings/:customerId',
+    summary: 'The current state of the latest onboarding run',
+    tag: 'Onboardings',
+    security: 'apiKey',
+    params: customerParams,
+    responses: {
+      200: { description: 'State, outcome, reasons and timestamps', body: onboardingStatusSchema },
+      400: { description: 'Invalid customer id', errors: ['validation_failed'] },
+      401: unauthorized,
+      404: notFound,
+      503: temporalUnavailable,
+    },
+  },
+  review: {
+    method: 'post',
+    path: '/v1/onboardings/:customerId/review',
+    summary: 'Record an ops decision for a run in manual review',
+    tag: 'Onboardings',
+    security: 'apiKey',
+    params: customerParams,
+    body: { schema: reviewRequestSchema },
+    responses: {
+      200: { description: 'Decision recorded', body: onboardingStatusSchema },
+      400: invalidRequest,
+      401: unauthorized,
+      404: notFound,
+      409: { description: 'No manual review is pending', errors: ['no_review_pending'] },
+      413: tooLarge,
+      415: notJson,
+      503: temporalUnavailable,
+    },
+  },
+  cancel: {
+    method: 'post',
+    path: '/v1/onboardings/:customerId/cancel',
+    summary: 'Cancel an onboarding that has not decided yet',
+    tag: 'Onboardings',
+    security: 'apiKey',
+    params: customerParams,
+    body: { schema: cancelRequestSchema },
+    responses: {
+      200: { description: 'Cancelled', body: onboardingStatusSchema },
+      400: invalidRequest,
+      401: unauthorized,
+      404: notFound,
+      409: { description: 'Already decided or no longer running', errors: ['already_decided'] },
+      413: tooLarge,
+      415: notJson,
+      503: temporalUnavailable,
+    },
+  },
+  retry: {
+    method: 'post',
+    path: '/v1/onboardings/:customerId/retry',
+    summary: 'Start a fresh run after one that ended without approval',
+    description:
+      'Allowed after a failed, terminated, expired, abandoned, cancelled or rejected run. The registration is sent again: the API never reads personal data back out of workflow history.',
+    tag: 'Onboardings',
+    security: 'apiKey',
+    params: customerParams,
+    body: { schema: retryOnboardingRequestSchema },
+    responses: {
+      201: started('Started'),
+      200: started('Joined a run another caller started meanwhile'),
+      202: started('Started, customer URL not ready yet'),
+      400: invalidRequest,
+      401: unauthorized,
+      404: notFound,
+      409: {
+        description: 'Still running, or already approved',
+        errors: ['onboarding_running', 'onboarding_approved'],
+      },
+      413: tooLarge,
+      415: notJson,
+      502: {
+        description: 'Ondato refused the verification, or the run failed before a URL existed',
+        errors: ['ondato_rejected', 'onboarding_failed'],
+      },
+      503: temporalUnavailable,
+    },
+  },
+} satisfies Operations;
+
 function customerIdOf(req: Request): string {
   return parseOrThrow(customerParams, req.params, 'customer id').customerId;
 }
@@ -55,7 +185,7 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
   const json = jsonBody(deps.bodyLimit);
   const { service, logger } = deps;
 
-  router.post('/v1/onboardings', auth, ...json, async (req, res) => {
+  route(router, ONBOARDING_OPERATIONS.start, auth, ...json, async (req, res) => {
     const input = parseOrThrow(startOnboardingRequestSchema, req.body);
     const outcome = await service.start(input);
     logger.info(
@@ -71,11 +201,11 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
     res.status(statusFor(outcome)).location(locationOf(input.customerId)).json(outcome.link);
   });
 
-  router.get('/v1/onboardings/:customerId', auth, async (req, res) => {
+  route(router, ONBOARDING_OPERATIONS.status, auth, async (req, res) => {
     res.json(await service.status(customerIdOf(req)));
   });
 
-  router.post('/v1/onboardings/:customerId/review', auth, ...json, async (req, res) => {
+  route(router, ONBOARDING_OPERATIONS.review, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const review = parseOrThrow(reviewRequestSchema, req.body);
     const status = await service.review(customerId, review);
@@ -86,7 +216,7 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
     res.json(status);
   });
 
-  router.post('/v1/onboardings/:customerId/cancel', auth, ...json, async (req, res) => {
+  route(router, ONBOARDING_OPERATIONS.cancel, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const request = parseOrThrow(cancelRequestSchema, req.body);
     const status = await service.cancel(customerId, request);
@@ -94,7 +224,7 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
     res.json(status);
   });
 
-  router.post('/v1/onboardings/:customerId/retry', auth, ...json, async (req, res) => {
+  route(router, ONBOARDING_OPERATIONS.retry, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const request = parseOrThrow(retryOnboardingRequestSchema, req.body);
     const outcome = await service.retry(customerId, request);

@@ -9,6 +9,8 @@ import { webhookEnvelopeSchema } from '../../ondato/schemas';
 import { admitWebhookSender, verifyWebhookSignature, type WebhookAuthSettings } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
 import type { ApiMetrics } from '../metrics';
+import { invalidRequest, route, tooLarge, type Operations } from '../route-spec';
+import { webhookAckSchema } from '../schemas';
 import type { WebhookRelay } from '../webhook-relay';
 
 export interface WebhookRoutesDeps {
@@ -19,6 +21,35 @@ export interface WebhookRoutesDeps {
   metrics: ApiMetrics;
   now: () => Date;
 }
+
+export const WEBHOOK_OPERATIONS = {
+  ondato: {
+    method: 'post',
+    path: '/webhooks/ondato',
+    summary: "Ondato's webhook deliveries",
+    description:
+      'Basic auth; with WEBHOOK_HMAC_SECRET also `Ondato-Signature: t=<unix seconds>, s=<hex HMAC-SHA256 of "<t>.<raw body>">`; optionally a source-IP allow-list. Answers 2xx once Temporal accepted the signal; 503 asks Ondato to redeliver.',
+    tag: 'Webhooks',
+    security: 'webhookBasic',
+    body: {
+      schema: webhookEnvelopeSchema,
+      description:
+        "Ondato's delivery envelope, validated with the Ondato client's own schema; only its ids are used",
+    },
+    responses: {
+      200: { description: 'Relayed, ignored (other event types) or no open run', body: webhookAckSchema },
+      400: invalidRequest,
+      401: { description: 'Bad credentials or signature', errors: ['unauthorized'] },
+      403: { description: 'Source address not allowed', errors: ['forbidden'] },
+      413: tooLarge,
+      503: {
+        description: 'Temporal unreachable, or the run is not visible yet: redeliver',
+        errors: ['temporal_unavailable', 'run_not_visible_yet'],
+        headers: ['Retry-After'],
+      },
+    },
+  },
+} satisfies Operations;
 
 function parseJson(raw: Buffer): unknown {
   try {
@@ -32,8 +63,9 @@ export function webhookRoutes(deps: WebhookRoutesDeps): Router {
   const router = Router();
   const { logger, metrics } = deps;
 
-  router.post(
-    '/webhooks/ondato',
+  route(
+    router,
+    WEBHOOK_OPERATIONS.ondato,
     admitWebhookSender(deps.auth),
     express.raw({ type: () => true, limit: deps.bodyLimit }),
     verifyWebhookSignature(deps.auth, () => Math.floor(deps.now().getTime() / 1000)),

@@ -248,6 +248,7 @@ describe('API surface', () => {
           '/codec/decode',
           '/codec/encode',
           '/docs',
+          '/docs/{asset}',
           '/healthz',
           '/metrics',
           '/openapi.json',
@@ -274,20 +275,43 @@ describe('API surface', () => {
         expect(document.components.schemas).toHaveProperty(ref.split('/').pop() as string);
     });
 
-    it('renders the docs as one self-contained HTML page', async () => {
+    it('renders the docs with Swagger UI served by this service alone', async () => {
       const response = await request(app).get('/docs');
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/html/);
-      expect(response.headers['content-security-policy']).toContain("default-src 'none'");
-      for (const path of [
+      const csp = response.headers['content-security-policy'];
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toMatch(/unsafe-|https?:/);
+      // No inline script, nothing from elsewhere: every script and stylesheet is one of ours.
+      expect(response.text).not.toMatch(/<script(?![^>]*\bsrc=)/i);
+      expect(response.text).not.toMatch(/https?:\/\//);
+      const loaded = [...response.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+      expect(loaded.filter((url) => url !== 'data:,')).toEqual([
+        '/docs/swagger-ui.css',
+        '/docs/swagger-ui-bundle.js',
+        '/docs/docs.js',
+      ]);
+      for (const url of loaded.filter((url) => url.startsWith('/'))) {
+        const asset = await request(app).get(url);
+        expect({ url, status: asset.status }).toEqual({ url, status: 200 });
+        expect(asset.headers['content-type']).toMatch(
+          url.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
+        );
+      }
+      expect((await request(app).get('/docs/docs.js')).text).toContain("url: '/openapi.json'");
+      // What the page renders comes from the document.
+      const document = JSON.stringify((await request(app).get('/openapi.json')).body);
+      for (const text of [
         '/v1/onboardings/{customerId}/review',
         '/webhooks/ondato',
         'onboarding_completed',
         'StartOnboardingRequest',
       ]) {
-        expect(response.text).toContain(path);
+        expect(document).toContain(text);
       }
-      expect(response.text).not.toMatch(/<script|<link|\bsrc=|url\(/i);
+      // Nothing else of the package is reachable.
+      expect((await request(app).get('/docs/index.html')).status).toBe(404);
     });
   });
 

@@ -1,0 +1,455 @@
+/**
+ * Every documented status of every operation, produced by a real app (Temporal dev server, worker, Ondato
+ * simulator; apps without a worker, with codec tokens and a webhook allow-list, and with Temporal unreachable)
+ * and each answer held to /openapi.json: the JSON Schema (2020-12, ajv) of that status, its media type and its
+ * declared headers. An answer with an undocumented status fails, and so does a documented status never seen.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import type { OpenApiDocument } from '../../api/openapi/document';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
+import { createDataConverter } from '../../codec/data-converter';
+import { loadConfig } from '../../config';
+import { onboardingWorkflowId } from '../../contract';
+import { TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';
+import { waitFor } from '../helpers/wait-for';
+import {
+  apiEnv,
+  basicAuth,
+  bearer,
+  captureLogs,
+  createApiTestEnv,
+  envelope,
+  FAST_TIMEOUTS,
+  REGISTRATION,
+  uniqueCustomerId,
+  type ApiTestEnv,
+} from './support/api-env';
+
+interface ResponseObject {
+  description: string;
+  content?: Record<string, { schema?: unknown }>;
+  headers?: Record<string, { required?: boolean }>;
+}
+
+const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * Strict ajv (2020-12) holding the whole document, so a response schema's `#/components/...` references
+ * resolve in it; the document's own top-level fields are known to it as keywords that check nothing.
+ */
+function documentAjv(document: OpenApiDocument): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats(ajv);
+  ajv.addVocabulary(['openapi', 'info', 'tags', 'paths', 'components']);
+  ajv.addSchema(document as object, 'openapi.json');
+  return ajv;
+}
+
+/** Validates answers against the document and remembers which documented statuses it has seen. */
+class ContractCheck {
+  private readonly ajv: Ajv2020;
+  private readonly templates: Array<{ path: string; pattern: RegExp }>;
+  readonly seen = new Set<string>();
+
+  constructor(private readonly document: OpenApiDocument) {
+    this.ajv = documentAjv(document);
+    this.templates = Object.keys(document.paths ?? {}).map((path) => ({
+      path,
+      pattern: new RegExp(`^${path.replace(/\./g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
+    }));
+  }
+
+  /** Every documented `METHOD path status`. */
+  documentedStatuses(): string[] {
+    return Object.entries(this.document.paths ?? {}).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, { responses: Record<string, unknown> }>).flatMap(
+        ([method, operation]) =>
+          Object.keys(operation.responses).map((status) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+    );
+  }
+
+  private operation(method: string, path: string): { responses: Record<string, ResponseObject> } {
+    const item = (this.document.paths ?? {})[path] as Record<string, unknown> | undefined;
+    const operation = item?.[method.toLowerCase()];
+    if (!operation) throw new Error(`no documented operation for ${method} ${path}`);
+    return operation as { responses: Record<string, ResponseObject> };
+  }
+
+  /** The problems of one answer; none when the document describes it. */
+  problems(method: string, url: string, response: request.Response): string[] {
+    const pathname = new URL(url, 'http://app').pathname;
+    const template = this.templates.find(({ pattern }) => pattern.test(pathname));
+    if (!template) return [`${method} ${pathname}: no documented path`];
+    const key = `${method} ${template.path} ${response.status}`;
+    const documented = this.operation(method, template.path).responses[String(response.status)];
+    if (!documented) return [`${key}: status not documented`];
+    this.seen.add(key);
+
+    const problems: string[] = [];
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0].trim();
+    const content = documented.content ?? {};
+    if (Object.keys(content).length === 0) {
+      if (response.text) problems.push(`${key}: a body where none is documented`);
+    } else if (!(mediaType in content)) {
+      problems.push(`${key}: content type ${mediaType || '(none)'}, documented ${Object.keys(content)}`);
+    } else if (mediaType === 'application/json') {
+      const pointer = ['paths', template.path, method.toLowerCase(), 'responses', String(response.status)]
+        .concat(['content', 'application/json', 'schema'])
+        .map(escapePointer)
+        .join('/');
+      const validate = this.ajv.getSchema(`openapi.json#/${pointer}`);
+      if (!validate) problems.push(`${key}: no schema at ${pointer}`);
+      else if (!validate(response.body))
+        problems.push(`${key}: ${this.ajv.errorsText(validate.errors)} in ${JSON.stringify(response.body)}`);
+    }
+    for (const [name, header] of Object.entries(documented.headers ?? {})) {
+      if (header.required && response.headers[name.toLowerCase()] === undefined)
+        problems.push(`${key}: documented header ${name} missing`);
+    }
+    return problems;
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Documented statuses the scenarios below cannot produce on demand, and why. */
+const NOT_PRODUCED: Record<string, string> = {
+  'POST /v1/onboardings/{customerId}/retry 200':
+    'only when two retries race; the race below is tried, but the second may see the new run and get a 409',
+};
+
+describe('OpenAPI document against real answers', () => {
+  let env: ApiTestEnv;
+  let document: OpenApiDocument;
+  let contract: ContractCheck;
+  /** No worker on its task queue (202s), codec tokens (401) and a webhook allow-list (403). */
+  let strict: Express;
+  let strictConnection: Connection;
+  let strictClient: Client;
+  /** Temporal unreachable (503s). */
+  let down: Express;
+  let downConnection: Connection;
+  const startedWithoutWorker: string[] = [];
+  const CODEC_TOKEN = 'openapi-test-codec-token';
+
+  beforeAll(async () => {
+    env = await createApiTestEnv();
+    document = (await request(env.app).get('/openapi.json')).body as OpenApiDocument;
+    contract = new ContractCheck(document);
+
+    strictConnection = await Connection.connect({ address: env.config.temporal.address });
+    const strictConfig = loadConfig(
+      apiEnv({
+        TEMPORAL_ADDRESS: env.config.temporal.address,
+        TEMPORAL_NAMESPACE: env.config.temporal.namespace,
+        TEMPORAL_TASK_QUEUE: `openapi-no-worker-${randomUUID()}`,
+        API_START_WAIT_MS: '500',
+        API_TEMPORAL_TIMEOUT_MS: '5000',
+        CODEC_ENDPOINT_TOKENS: CODEC_TOKEN,
+        WEBHOOK_IP_ALLOWLIST: '10.1.2.3',
+      }),
+    );
+    strictClient = new Client({
+      connection: strictConnection,
+      namespace: strictConfig.temporal.namespace,
+      dataConverter: createDataConverter(strictConfig),
+    });
+    strict = createApp({ temporal: strictClient, config: strictConfig, logger: captureLogs().logger });
+
+    downConnection = Connection.lazy({ address: `127.0.0.1:${await closedPort()}` });
+    const downConfig = loadConfig(apiEnv({ API_TEMPORAL_TIMEOUT_MS: '300', API_START_WAIT_MS: '300' }));
+    down = createApp({
+      temporal: new Client({ connection: downConnection, dataConverter: createDataConverter(downConfig) }),
+      config: downConfig,
+      logger: captureLogs().logger,
+    });
+  });
+
+  afterAll(async () => {
+    for (const workflowId of startedWithoutWorker) {
+      await strictClient?.workflow
+        .getHandle(workflowId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
+    }
+    await strictConnection?.close();
+    await downConnection?.close().catch(() => undefined);
+    await env?.close();
+  });
+
+  /** Sends the call, holds its answer to the document, and returns it. */
+  async function checked(call: request.Test): Promise<request.Response> {
+    const response = await call;
+    const { method, url } = response.request as unknown as { method: string; url: string };
+    expect(contract.problems(method, url, response)).toEqual([]);
+    return response;
+  }
+
+  const api = (app: Express = env.app) => ({
+    get: (path: string) => request(app).get(path).set('Authorization', bearer()),
+    post: (path: string, body: object) => request(app).post(path).set('Authorization', bearer()).send(body),
+  });
+  const startBody = (customerId: string) => ({
+    customerId,
+    registration: REGISTRATION,
+    timeouts: FAST_TIMEOUTS,
+  });
+  const stateOf = async (customerId: string) =>
+    (await api().get(`/v1/onboardings/${customerId}`)).body as { stage?: string; status: string };
+  const waitForState = (customerId: string, accept: (state: { stage?: string; status: string }) => boolean) =>
+    waitFor(async () => (accept(await stateOf(customerId)) ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: `the state of ${customerId}`,
+    });
+
+  describe('the document', () => {
+    it('is valid JSON Schema 2020-12 wherever it describes a body, its references resolve', () => {
+      const ajv = documentAjv(document);
+      let schemas = 0;
+      for (const [path, item] of Object.entries(document.paths ?? {})) {
+        for (const [method, operation] of Object.entries(item ?? {})) {
+          const responses = (operation as { responses: Record<string, ResponseObject> }).responses;
+          for (const [status, response] of Object.entries(responses)) {
+            if (!response.content?.['application/json']) continue;
+            const pointer = [
+              'paths',
+              path,
+              method,
+              'responses',
+              status,
+              'content',
+              'application/json',
+              'schema',
+            ]
+              .map(escapePointer)
+              .join('/');
+            expect(ajv.getSchema(`openapi.json#/${pointer}`)).toBeDefined();
+            schemas++;
+          }
+        }
+      }
+      expect(schemas).toBeGreaterThan(50);
+    });
+  });
+
+  describe('every documented status, from a real app', () => {
+    it('start, state, review, cancel and retry', async () => {
+      const customerId = uniqueCustomerId('oa');
+      const started = await checked(api().post('/v1/onboardings', startBody(customerId)));
+      expect(started.status).toBe(201);
+      expect((await checked(api().post('/v1/onboardings', startBody(customerId)))).status).toBe(200);
+      expect((await checked(api().get(`/v1/onboardings/${customerId}`))).status).toBe(200);
+
+      const early = await checked(
+        api().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
+      );
+      expect(early.body.error.code).toBe('no_review_pending');
+      const running = await checked(
+        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+      );
+      expect(running.body.error.code).toBe('onboarding_running');
+
+      // Manual review, decided through the API.
+      await env.control.complete(started.body.idvId as string, {
+        outcome: 'approved',
+        rules: [{ name: 'SelfieAndDocumentFacesMatch', status: 'Fail' }],
+      });
+      await waitForState(customerId, (state) => state.stage === 'manual_review');
+      const reviewed = await checked(
+        api().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
+      );
+      expect(reviewed.status).toBe(200);
+      await waitForState(customerId, (state) => state.status === 'COMPLETED');
+      const approved = await checked(
+        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+      );
+      expect(approved.body.error.code).toBe('onboarding_approved');
+      const completed = await checked(api().post('/v1/onboardings', startBody(customerId)));
+      expect(completed.body.error.code).toBe('onboarding_completed');
+
+      // Cancelled, then retried.
+      const other = uniqueCustomerId('oa');
+      await checked(api().post('/v1/onboardings', startBody(other)));
+      expect(
+        (await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }))).status,
+      ).toBe(200);
+      await waitForState(other, (state) => state.status === 'COMPLETED');
+      const twice = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      expect(twice.body.error.code).toBe('already_decided');
+      const retryBody = { registration: REGISTRATION, timeouts: FAST_TIMEOUTS };
+      const retried = await checked(api().post(`/v1/onboardings/${other}/retry`, retryBody));
+      expect(retried.status).toBe(201);
+
+      // Two retries at once: one starts the run; the other joins it (200) or finds it running (409).
+      await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      await waitForState(other, (state) => state.status === 'COMPLETED');
+      const race = await Promise.all([
+        checked(api().post(`/v1/onboardings/${other}/retry`, retryBody)),
+        checked(api().post(`/v1/onboardings/${other}/retry`, retryBody)),
+      ]);
+      expect(race.map((response) => response.status)).toContain(201);
+    });
+
+    it('Ondato refusing the verification (502)', async () => {
+      await env.control.setFault({ route: 'createIdv', mode: 'status', status: 400, times: 2 });
+      const customerId = uniqueCustomerId('oa');
+      const refused = await checked(api().post('/v1/onboardings', startBody(customerId)));
+      expect(refused.body.error.code).toBe('ondato_rejected');
+      const again = await checked(
+        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+      );
+      expect(again.body.error.code).toBe('ondato_rejected');
+    });
+
+    it('a customer URL that does not come in time (202)', async () => {
+      const customerId = uniqueCustomerId('oa-slow');
+      startedWithoutWorker.push(onboardingWorkflowId(customerId));
+      const slow = await checked(api(strict).post('/v1/onboardings', startBody(customerId)));
+      expect(slow.status).toBe(202);
+      await strictClient.workflow.getHandle(onboardingWorkflowId(customerId)).terminate('retried below');
+      const retried = await checked(
+        api(strict).post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+      );
+      expect(retried.status).toBe(202);
+    });
+
+    it('refusals every onboarding route shares', async () => {
+      // First: the readiness probe's call keeps retrying in the background for a while after its answer.
+      expect((await checked(request(down).get('/readyz'))).status).toBe(503);
+      const nobody = uniqueCustomerId('nobody');
+      const actions = [
+        ['review', { reviewerId: 'ops-1', decision: 'approved' }],
+        ['cancel', { requestedBy: 'backend' }],
+        ['retry', { registration: REGISTRATION }],
+      ] as const;
+      const posts: Array<[string, object]> = [
+        ['/v1/onboardings', startBody(nobody)],
+        ...actions.map(([action, body]): [string, object] => [`/v1/onboardings/${nobody}/${action}`, body]),
+      ];
+      for (const [path, body] of posts) {
+        expect((await checked(request(env.app).post(path).send(body))).status).toBe(401);
+        expect((await checked(api().post(path, { unknownField: true }))).status).toBe(400);
+        const malformed = request(env.app)
+          .post(path)
+          .set('Authorization', bearer())
+          .set('Content-Type', 'application/json')
+          .send('{"customerId": ');
+        expect((await checked(malformed)).body.error.code).toBe('malformed_json');
+        const text = request(env.app)
+          .post(path)
+          .set('Authorization', bearer())
+          .set('Content-Type', 'text/plain')
+          .send('x');
+        expect((await checked(text)).status).toBe(415);
+        const huge = api().post(path, { note: 'x'.repeat(200_000) });
+        expect((await checked(huge)).status).toBe(413);
+        expect((await checked(api(down).post(path, body))).status).toBe(503);
+      }
+      for (const [action, body] of actions) {
+        expect((await checked(api().post(`/v1/onboardings/${nobody}/${action}`, body))).status).toBe(404);
+      }
+      expect((await checked(api().get(`/v1/onboardings/${nobody}`))).status).toBe(404);
+      expect((await checked(api().get('/v1/onboardings/-bad%20id'))).status).toBe(400);
+      expect((await checked(request(env.app).get(`/v1/onboardings/${nobody}`))).status).toBe(401);
+      expect((await checked(api(down).get(`/v1/onboardings/${nobody}`))).status).toBe(503);
+    });
+
+    it("Ondato's webhooks", async () => {
+      const deliver = (app: Express, body: unknown, auth = basicAuth()) =>
+        request(app)
+          .post('/webhooks/ondato')
+          .set('Authorization', auth)
+          .set('Content-Type', 'application/json')
+          .send(typeof body === 'string' ? body : JSON.stringify(body));
+      const event = envelope('IdentityVerification.StatusChanged', {
+        id: 'idv-1',
+        externalReferenceId: uniqueCustomerId('nobody'),
+      });
+      expect((await checked(deliver(env.app, event))).body.status).toBe('no_run');
+      expect((await checked(deliver(env.app, '{"id":'))).body.error.code).toBe('malformed_json');
+      expect((await checked(deliver(env.app, { id: 'x' }))).body.error.code).toBe('validation_failed');
+      expect((await checked(deliver(env.app, event, basicAuth('ondato', 'guess')))).status).toBe(401);
+      expect((await checked(deliver(strict, event))).status).toBe(403);
+      const huge = { ...event, payload: { ...event.payload, note: 'x'.repeat(200_000) } };
+      expect((await checked(deliver(env.app, huge))).status).toBe(413);
+      expect((await checked(deliver(down, event))).status).toBe(503);
+    });
+
+    it('the codec endpoint', async () => {
+      const base64 = (text: string) => Buffer.from(text).toString('base64');
+      const plain = { metadata: { encoding: base64('json/plain') }, data: base64('{"stage":"x"}') };
+      const codec = (operation: string, body: unknown, app: Express = env.app) =>
+        request(app)
+          .post(`/codec/${operation}`)
+          .send(body as object);
+      for (const operation of ['encode', 'decode']) {
+        expect((await checked(codec(operation, { payloads: [plain] }))).status).toBe(200);
+        expect((await checked(codec(operation, { payloads: [{ data: 'not base64!' }] }))).status).toBe(400);
+        expect((await checked(codec(operation, { payloads: [] }, strict))).status).toBe(401);
+        const wrongNamespace = codec(operation, { payloads: [] }).set('X-Namespace', 'someone-else');
+        expect((await checked(wrongNamespace)).status).toBe(403);
+        const huge = { payloads: [{ data: 'A'.repeat(5 * 1024 * 1024) }] };
+        expect((await checked(codec(operation, huge))).status).toBe(413);
+        const text = request(env.app).post(`/codec/${operation}`).set('Content-Type', 'text/plain').send('x');
+        expect((await checked(text)).status).toBe(415);
+
+        const preflight = (origin: string) =>
+          request(env.app).options(`/codec/${operation}`).set('Origin', origin);
+        expect((await checked(preflight('http://localhost:8233'))).status).toBe(204);
+        expect((await checked(preflight('https://evil.example'))).status).toBe(403);
+      }
+      // Encrypted under a key this service does not hold.
+      const [foreign] = await new AesGcmPayloadCodec(testKeyRing([TEST_KEY_B])).encode([
+        { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{}') },
+      ]);
+      const undecryptable = {
+        metadata: Object.fromEntries(
+          Object.entries(foreign.metadata ?? {}).map(([key, value]) => [
+            key,
+            Buffer.from(value).toString('base64'),
+          ]),
+        ),
+        data: Buffer.from(foreign.data as Uint8Array).toString('base64'),
+      };
+      const refused = await checked(codec('decode', { payloads: [undecryptable] }));
+      expect(refused.body.error.code).toBe('payload_undecryptable');
+    });
+
+    it('health, readiness, metrics and the documentation', async () => {
+      expect((await checked(request(env.app).get('/healthz'))).status).toBe(200);
+      expect((await checked(request(env.app).get('/readyz'))).status).toBe(200);
+      expect((await checked(request(env.app).get('/metrics'))).status).toBe(200);
+      expect((await checked(request(env.app).get('/openapi.json'))).status).toBe(200);
+      expect((await checked(request(env.app).get('/docs'))).status).toBe(200);
+      for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js', 'docs.js']) {
+        expect((await checked(request(env.app).get(`/docs/${asset}`))).status).toBe(200);
+      }
+      expect((await checked(request(env.app).get('/docs/index.html'))).status).toBe(404);
+      expect((await checked(request(env.app).get('/docs/..%2Fpackage.json'))).status).toBe(404);
+    });
+
+    it('has seen every documented status of every operation (runs last)', () => {
+      const missing = contract
+        .documentedStatuses()
+        .filter((status) => !contract.seen.has(status) && !(status in NOT_PRODUCED));
+      expect(missing).toEqual([]);
+      for (const status of Object.keys(NOT_PRODUCED)) expect(contract.documentedStatuses()).toContain(status);
+    });
+  });
+});
