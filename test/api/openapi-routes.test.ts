@@ -3,6 +3,8 @@
  * operations /openapi.json lists must be the same, both ways. A control shows the walk catches an undeclared
  * route and an unrouted declaration. No worker and no Temporal call: the app only needs a client to be built.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import express, { Router, type Express } from 'express';
 import request from 'supertest';
@@ -64,6 +66,20 @@ function routeDrift(app: Express, document: OpenApiDocument) {
   };
 }
 
+/** The routes the README's API table names: `METHOD /path` in backticks at the start of a row. */
+function readmeRoutes(): string[] {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(
+    readme.indexOf('## The API'),
+    readme.indexOf('\n## ', readme.indexOf('## The API') + 1),
+  );
+  const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+  return rows
+    .flatMap((row) => [...(row.split(' | ')[0] ?? '').matchAll(/`(GET|POST) ([^`]+)`/g)])
+    .map((match) => `${match[1]} ${openApiPath(match[2])}`)
+    .sort();
+}
+
 describe('OpenAPI document and routes', () => {
   let connection: Connection;
   let buildApp: () => Express;
@@ -85,6 +101,12 @@ describe('OpenAPI document and routes', () => {
     expect(routeDrift(app, document)).toEqual({ undocumented: [], unrouted: [] });
     expect(registeredRoutes(app)).toContain('POST /v1/onboardings/{customerId}/review');
     expect(registeredRoutes(app)).toContain('OPTIONS /codec/decode');
+  });
+
+  it("matches the README's API table (preflights aside)", async () => {
+    const document = (await request(buildApp()).get('/openapi.json')).body as OpenApiDocument;
+    const documented = documentedRoutes(document).filter((entry) => !entry.startsWith('OPTIONS '));
+    expect(readmeRoutes()).toEqual(documented);
   });
 
   it('catches a route without a declaration, and a declaration without a route (the check can fail)', async () => {
