@@ -3,11 +3,14 @@
  * The workflow imports only the type `OnboardingActivities`.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../contract';
 import type { OndatoApi } from '../ondato/api';
+import { OndatoError } from '../ondato/errors';
 import type { IdentityVerification, KycFile, KycIdentification } from '../ondato/schemas';
 import type { CallbackEvent, IdvSnapshot, KycSummary, Registration, StoredDocument } from '../contract';
 import { sendCallback } from './callback';
-import { callOndato } from './ondato-failures';
+import { callOndato, type OndatoFailurePolicy } from './ondato-failures';
 import type { DocumentStore } from './storage/document-store';
 
 export interface ActivityDeps {
@@ -15,6 +18,8 @@ export interface ActivityDeps {
   documents: DocumentStore;
   /** The IDV setup used when the onboarding names none. */
   defaultSetupId: string;
+  /** How Ondato's refusals are retried (see activities/ondato-failures.ts). */
+  ondatoFailures: OndatoFailurePolicy;
   callbacks: {
     /** Used when the onboarding names no callback URL; no callback is sent when neither exists. */
     defaultUrl?: string;
@@ -89,35 +94,59 @@ function extensionOf(file: StoreDocumentInput['file'], contentType: string): str
   return contentType === 'image/png' ? 'png' : contentType === 'application/pdf' ? 'pdf' : 'jpg';
 }
 
+/** Time since the activity's first attempt: bounded retry windows count from there, across attempts. */
+function elapsedSinceFirstAttempt(): number {
+  return Date.now() - Context.current().info.scheduledTimestampMs;
+}
+
+/**
+ * Why a copy failed: the download broke off (its stream is the Ondato client's, so its errors are OndatoErrors)
+ * or the store failed to write. Both are retried; the type tells ops which side to look at.
+ */
+function documentCopyFailure(fileId: string, error: unknown): ApplicationFailure {
+  const reason = error instanceof Error ? error.message : String(error);
+  return error instanceof OndatoError
+    ? ApplicationFailure.retryable(
+        `document ${fileId}: the download broke off: ${reason}`,
+        FailureType.OndatoDownloadInterrupted,
+      )
+    : ApplicationFailure.retryable(
+        `document ${fileId}: the store failed: ${reason}`,
+        FailureType.DocumentStoreFailed,
+      );
+}
+
 export function createActivities(deps: ActivityDeps) {
+  const ondatoCall = <T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+    callOndato(
+      () => call(Context.current().cancellationSignal),
+      deps.ondatoFailures,
+      elapsedSinceFirstAttempt,
+    );
   return {
     async createVerification(
       input: CreateVerificationInput,
     ): Promise<{ idvId: string; customerUrl: string }> {
-      const created = await callOndato(() =>
+      const created = await ondatoCall((signal) =>
         deps.ondato.createIdentityVerification(
           {
             setupId: input.setupId ?? deps.defaultSetupId,
             externalReferenceId: input.customerId,
             registration: { ...input.registration },
           },
-          { signal: Context.current().cancellationSignal },
+          { signal },
         ),
       );
       return { idvId: created.id, customerUrl: deps.ondato.customerUrl(created.id) };
     },
 
     async getVerification(idvId: string): Promise<IdvSnapshot> {
-      const idv = await callOndato(() =>
-        deps.ondato.getIdentityVerification(idvId, { signal: Context.current().cancellationSignal }),
-      );
+      const idv = await ondatoCall((signal) => deps.ondato.getIdentityVerification(idvId, { signal }));
       return toIdvSnapshot(idv);
     },
 
     async getIdentification(kycId: string): Promise<KycSummary> {
-      const kyc = await callOndato(() =>
-        deps.ondato.getKycIdentification(kycId, { signal: Context.current().cancellationSignal }),
-      );
+      const kyc = await ondatoCall((signal) => deps.ondato.getKycIdentification(kycId, { signal }));
       return toKycSummary(kyc);
     },
 
@@ -125,25 +154,33 @@ export function createActivities(deps: ActivityDeps) {
     async storeDocument(input: StoreDocumentInput): Promise<StoredDocument> {
       const context = Context.current();
       const signal = context.cancellationSignal;
-      const download = await callOndato(() =>
-        deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal }),
+      const download = await ondatoCall((callSignal) =>
+        deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal: callSignal }),
       );
       const key = `${input.customerId}/${input.kycId}/${input.file.fileId}.${extensionOf(input.file, download.contentType)}`;
       let lastBeat = 0;
-      const stored = await deps.documents.put(key, download.stream, {
-        contentType: download.contentType,
-        signal,
-        onProgress: (bytes) => {
-          if (bytes - lastBeat >= HEARTBEAT_EVERY_BYTES) {
-            lastBeat = bytes;
-            context.heartbeat({ bytes });
-          }
-        },
-      });
+      let stored: Awaited<ReturnType<DocumentStore['put']>>;
+      try {
+        stored = await deps.documents.put(key, download.stream, {
+          contentType: download.contentType,
+          signal,
+          onProgress: (bytes) => {
+            if (bytes - lastBeat >= HEARTBEAT_EVERY_BYTES) {
+              lastBeat = bytes;
+              context.heartbeat({ bytes });
+            }
+          },
+        });
+      } catch (error) {
+        // Cancelled (the run moved on, or the worker is shutting down): the SDK reports that itself.
+        if (signal.aborted) throw error;
+        throw documentCopyFailure(input.file.fileId, error);
+      }
       if (download.contentLength !== undefined && stored.bytes !== download.contentLength) {
         // A truncated body must not pass as a document: fail and let the retry download it again.
-        throw new Error(
+        throw ApplicationFailure.retryable(
           `document ${input.file.fileId}: got ${stored.bytes} of ${download.contentLength} bytes`,
+          FailureType.OndatoDownloadInterrupted,
         );
       }
       return { ...stored, fileId: input.file.fileId, part: input.file.part, fileType: input.file.fileType };

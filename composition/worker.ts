@@ -30,6 +30,7 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
     ondato: createOndatoClient(config.ondato),
     documents: new LocalDocumentStore(config.documents.dir, config.codec.keyRing),
     defaultSetupId: config.ondato.setupId,
+    ondatoFailures: { authRetryWindowMs: config.ondato.authRetryWindowMs },
     callbacks: { defaultUrl: config.callbacks.defaultUrl, secret: config.callbacks.secret },
   };
 }

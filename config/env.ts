@@ -85,6 +85,8 @@ export const envSchema = z.object({
   ONDATO_SCOPE: z.string().optional(),
   ONDATO_SETUP_ID: z.uuid().default(DEV_DEFAULTS.ondatoSetupId),
   ONDATO_REQUEST_TIMEOUT_MS: positiveMs.default(15_000),
+  /** How long credential refusals (401 after a fresh token, 403) are retried before a run parks or fails. */
+  ONDATO_AUTH_RETRY_WINDOW_MS: positiveMs.default(30 * 60_000),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(4010),

@@ -145,6 +145,7 @@ function resolveSections(env: Env): AppConfig {
       scope: env.ONDATO_SCOPE,
       setupId: env.ONDATO_SETUP_ID,
       requestTimeoutMs: env.ONDATO_REQUEST_TIMEOUT_MS,
+      authRetryWindowMs: env.ONDATO_AUTH_RETRY_WINDOW_MS,
     },
     simulator: {
       host: env.SIMULATOR_HOST,

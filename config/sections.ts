@@ -57,6 +57,8 @@ export interface OndatoSettings {
   scope?: string;
   setupId: string;
   requestTimeoutMs: number;
+  /** How long 401-after-refresh and 403 answers are retried before an activity gives up. */
+  authRetryWindowMs: number;
 }
 
 export interface SimulatorSettings {

@@ -3,17 +3,24 @@
  * are part of the service's contract.
  */
 export const FailureType = {
-  /** Ondato refused the request (4xx other than 408/429): retrying cannot help. Details carry status/reason. */
+  /** Ondato says our request is wrong (400, 404, 422...): retrying cannot help. Details carry status/reason. */
   OndatoRequestRejected: 'OndatoRequestRejected',
+  /**
+   * Ondato refused our credentials (401 after a fresh token, 403, or the token endpoint said no): retried with
+   * backoff for ONDATO_AUTH_RETRY_WINDOW_MS (a rotated secret, a flaky identity provider), then not retryable.
+   */
+  OndatoAuthFailed: 'OndatoAuthFailed',
   /** Ondato was unreachable, slow or overloaded (429/5xx/network/timeout): retried with backoff. */
   OndatoUnavailable: 'OndatoUnavailable',
   /** Ondato answered 2xx with a body that breaks the schema: retried, visible as the last failure. */
   OndatoMalformedResponse: 'OndatoMalformedResponse',
+  /** A document download broke off (connection reset, stall, short body): retried from the start. */
+  OndatoDownloadInterrupted: 'OndatoDownloadInterrupted',
   /** The product backend refused the callback (4xx other than 408/429). */
   CallbackRejected: 'CallbackRejected',
   /** The product backend was unreachable or failed (5xx/network/timeout): retried. */
   CallbackUnavailable: 'CallbackUnavailable',
-  /** The document store failed to write: retried. */
+  /** The document store failed to write (disk, bucket): retried. */
   DocumentStoreFailed: 'DocumentStoreFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
