@@ -99,6 +99,8 @@ export const envSchema = z.object({
   SIMULATOR_TOKEN_LIFETIME_SECONDS: z.coerce.number().positive().default(3600),
   /** The simulator's URL as clients see it, when it differs from http://SIMULATOR_HOST:SIMULATOR_PORT. */
   SIMULATOR_PUBLIC_URL: optionalUrl,
+  /** The JSON file that keeps the simulator's sessions across restarts; `none` keeps them in memory only. */
+  SIMULATOR_STATE_FILE: z.string().min(1).default('.data/simulator.json'),
 
   WEBHOOK_USERNAME: z.string().min(1).default(DEV_DEFAULTS.webhookUsername),
   WEBHOOK_PASSWORD: z.string().min(1).default(DEV_DEFAULTS.webhookPassword),

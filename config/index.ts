@@ -155,6 +155,7 @@ function resolveSections(env: Env): AppConfig {
       webhookTimeScale: env.SIMULATOR_WEBHOOK_TIME_SCALE,
       documentBytes: env.SIMULATOR_DOCUMENT_BYTES,
       tokenLifetimeSeconds: env.SIMULATOR_TOKEN_LIFETIME_SECONDS,
+      stateFile: env.SIMULATOR_STATE_FILE === 'none' ? undefined : env.SIMULATOR_STATE_FILE,
     },
     codec: resolveCodec(env, usesSimulator),
     documents: { store: env.DOCUMENT_STORE, dir: env.DOCUMENT_DIR },

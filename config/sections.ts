@@ -70,6 +70,8 @@ export interface SimulatorSettings {
   webhookTimeScale: number;
   documentBytes: number;
   tokenLifetimeSeconds: number;
+  /** The JSON file that keeps the simulator's sessions across restarts; absent = in memory only. */
+  stateFile?: string;
 }
 
 /**

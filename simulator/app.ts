@@ -10,6 +10,7 @@ import { FaultInjector } from './faults';
 import { createLogger, type Logger, type LogSink } from './log';
 import { sendOndatoError } from './ondato-errors';
 import { ondatoRoutes } from './ondato-routes';
+import { StateFile } from './persistence';
 import { RequestCounter } from './request-counter';
 import { SimulatorStore } from './store';
 import { TokenIssuer } from './tokens';
@@ -34,13 +35,25 @@ export interface SimulatorOptions {
   applicationId?: string;
   /** One JSON line per event; silent when absent. */
   log?: LogSink;
+  /**
+   * A JSON file that keeps the sessions (IDVs, KYC identifications) across restarts (see ./persistence.ts);
+   * loaded at start, written shortly after changes and on close. None = in memory only.
+   */
+  stateFile?: string;
+  /** Problems a person should see (a corrupt state file set aside, a failing write); default: stderr. */
+  warn?: LogSink;
 }
 
 export interface Simulator {
   app: Express;
   controls: SimulatorControls;
-  /** Stops webhook retries and pending fault timers (the HTTP server is the caller's). */
-  close(): void;
+  /**
+   * Stops webhook retries and pending fault timers, then writes pending state to the state file (the HTTP
+   * server is the caller's: stop it first, so no request changes anything afterwards).
+   */
+  close(): Promise<void>;
+  /** Writes pending state now (no-op without a state file). */
+  flushState(): Promise<void>;
 }
 
 export const DEFAULT_DOCUMENT_BYTES = 1_500_000;
@@ -49,7 +62,21 @@ export const DEFAULT_APPLICATION_ID = '00000000-0000-4000-8000-0000000000a1';
 
 export function createSimulator(options: SimulatorOptions): Simulator {
   const logEvent = createLogger(options.log);
-  const store = new SimulatorStore(options.applicationId ?? DEFAULT_APPLICATION_ID);
+  let stateFile: StateFile | undefined;
+  const store = new SimulatorStore(options.applicationId ?? DEFAULT_APPLICATION_ID, () =>
+    stateFile?.changed(),
+  );
+  if (options.stateFile) {
+    stateFile = new StateFile(options.stateFile, {
+      snapshot: () => ({
+        identityVerifications: store.identityVerifications(),
+        identifications: store.identificationList(),
+      }),
+      logEvent,
+      warn: createLogger(options.warn ?? ((line) => process.stderr.write(`${line}\n`))),
+    });
+    store.restore(stateFile.load());
+  }
   const tokens = new TokenIssuer(
     options.clientId,
     options.clientSecret,
@@ -80,9 +107,13 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   return {
     app,
     controls,
-    close() {
+    async close() {
       webhooks.close();
       faults.close();
+      await stateFile?.close();
+    },
+    async flushState() {
+      await stateFile?.flush();
     },
   };
 }

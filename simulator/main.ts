@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const log = config.logLevel === 'silent' ? undefined : (line: string) => process.stdout.write(`${line}\n`);
   const running = await startSimulator(simulatorOptionsFromConfig(config, log));
   process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), component: 'ondato-simulator', event: 'listening', url: running.url })}\n`,
+    `${JSON.stringify({ time: new Date().toISOString(), component: 'ondato-simulator', event: 'listening', url: running.url, stateFile: config.simulator.stateFile ?? null })}\n`,
   );
 
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -16,6 +16,7 @@ export function simulatorOptionsFromConfig(
     clientSecret: ondato.clientSecret,
     tokenLifetimeSeconds: simulator.tokenLifetimeSeconds,
     documentBytes: simulator.documentBytes,
+    stateFile: simulator.stateFile,
     webhook: {
       url: simulator.webhookUrl,
       username: webhooks.username,

@@ -30,12 +30,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     controls: simulator.controls,
     simulator,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        simulator.close();
-        server.close((error) => (error ? reject(error) : resolve()));
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve, reject) =>
+          server.close((error) => (error ? reject(error) : resolve())),
+        );
         // Keep-alive connections and running downloads would hold close() open.
         server.closeAllConnections();
-      });
+        try {
+          await serverClosed;
+        } finally {
+          // After the server: no request changes the state once it is written.
+          await simulator.close();
+        }
+      })();
       return closing;
     },
   };

@@ -1,4 +1,7 @@
-/** The simulator's in-memory state: identity verifications and the KYC identifications made from them. */
+/**
+ * The simulator's state: identity verifications and the KYC identifications made from them. Held in memory;
+ * whoever changes an entry calls `changed()`, which lets ./persistence.ts write it to a file when configured.
+ */
 import { randomUUID } from 'node:crypto';
 import type { KycRule } from './control-schemas';
 import type { ImageKind } from './images';
@@ -74,7 +77,25 @@ export class SimulatorStore {
   private readonly verifications = new Map<string, SimIdentityVerification>();
   private readonly identifications = new Map<string, SimKycIdentification>();
 
-  constructor(readonly applicationId: string) {}
+  constructor(
+    readonly applicationId: string,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  /** Puts back what a state file held (oldest first), before the simulator takes requests. */
+  restore(state: {
+    identityVerifications: SimIdentityVerification[];
+    identifications: SimKycIdentification[];
+  }): void {
+    for (const kyc of state.identifications) this.identifications.set(kyc.id, kyc);
+    for (const idv of state.identityVerifications) this.verifications.set(idv.id, idv);
+    this.evictOldest();
+  }
+
+  /** Call after changing an entry in place (a status, a decision, a patch). */
+  changed(): void {
+    this.onChange();
+  }
 
   createIdentityVerification(input: CreateIdvInput, now: Date): SimIdentityVerification {
     const timestamp = now.toISOString();
@@ -92,6 +113,7 @@ export class SimulatorStore {
     };
     this.verifications.set(idv.id, idv);
     this.evictOldest();
+    this.changed();
     return idv;
   }
 
@@ -103,8 +125,13 @@ export class SimulatorStore {
     return [...this.verifications.values()];
   }
 
+  identificationList(): SimKycIdentification[] {
+    return [...this.identifications.values()];
+  }
+
   addIdentification(kyc: SimKycIdentification): void {
     this.identifications.set(kyc.id, kyc);
+    this.changed();
   }
 
   identification(id: string): SimKycIdentification | undefined {

@@ -75,6 +75,7 @@ export class VerificationFlow {
     if (idv.status === 'Pending') {
       idv.status = 'InProgress';
       touch(idv);
+      this.store.changed();
       this.logEvent('idv.opened', { idvId });
     }
     return idv;
@@ -90,6 +91,7 @@ export class VerificationFlow {
     touch(idv, now);
     const kycStatus = KYC_STATUS_BY_OUTCOME[request.outcome];
     if (!kycStatus) {
+      this.store.changed();
       this.logEvent('idv.completed', { idvId, outcome: request.outcome });
       this.webhooks.publish([this.idvEvent(idv)]);
       return { idvId, status: idv.status };
@@ -108,6 +110,7 @@ export class VerificationFlow {
     });
     this.store.addIdentification(kyc);
     idv.kycIdentificationId = kyc.id;
+    this.store.changed();
     this.logEvent('idv.completed', { idvId, outcome: request.outcome, kycId: kyc.id });
 
     const events = [this.idvEvent(idv), this.kycEvent('KycIdentification.Created', kyc)];
@@ -136,6 +139,7 @@ export class VerificationFlow {
     kyc.isCrossChecked = true;
     const idv = this.store.identityVerification(kyc.identityVerificationId);
     if (idv) touch(idv);
+    this.store.changed();
     this.logEvent('kyc.decided', { kycId, status: kyc.status });
     this.webhooks.publish([this.kycEvent(decisionEventType(kyc.status) ?? 'KycIdentification.Updated', kyc)]);
     return { kycId, idvId: kyc.identityVerificationId, status: kyc.status, statusReason: kyc.statusReason };
@@ -147,6 +151,7 @@ export class VerificationFlow {
     if (patch.status) idv.status = patch.status;
     if (patch.extraFields) Object.assign(idv.extraFields, patch.extraFields);
     touch(idv);
+    this.store.changed();
     return idv;
   }
 
@@ -155,6 +160,7 @@ export class VerificationFlow {
     if (patch.status) kyc.status = patch.status;
     if (patch.statusReason !== undefined) kyc.statusReason = patch.statusReason;
     if (patch.extraFields) Object.assign(kyc.extraFields, patch.extraFields);
+    this.store.changed();
     return kyc;
   }
 
