@@ -84,6 +84,8 @@ export function serviceEnv(input: ServiceEnvInput): Record<string, string> {
     CALLBACK_URL: input.callbackUrl,
     CALLBACK_SECRET: BENCH_CREDENTIALS.callbackSecret,
     DOCUMENT_DIR: input.documentDir,
+    // Fresh sessions per benchmark; never the developer's .data/simulator.json.
+    SIMULATOR_STATE_FILE: 'none',
   };
 }
 

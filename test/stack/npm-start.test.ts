@@ -106,6 +106,7 @@ describe('npm start', () => {
       TEMPORAL_UI_PORT: String(ui),
       TEMPORAL_DB_FILE: dbFile,
       DOCUMENT_DIR: path.join(dataDir, 'documents'),
+      SIMULATOR_STATE_FILE: path.join(dataDir, 'simulator.json'),
       LOG_LEVEL: 'warn',
     };
   });
