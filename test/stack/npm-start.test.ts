@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isAlive } from '../../scripts/dev-server-registry';
+import { SimulatorControl } from '../../simulator/control-client';
+import { waitFor } from '../helpers/wait-for';
 
 jest.setTimeout(180_000);
 
@@ -128,6 +130,11 @@ describe('npm start', () => {
     expect(demo.output).toContain('customer URL:  http://127.0.0.1:');
     expect(demo.output).toContain('outcome: approved');
     expect(demo.code).toBe(0);
+    // A second run stays open across the restart: the customer has the link but has not finished yet.
+    const open = await run(['run', 'demo', '--', '--customer', 'c-stack-2'], env);
+    expect(open.code).toBe(0);
+    const openIdvId = /\?id=([0-9a-f-]+)/.exec(open.output)?.[1];
+    expect(openIdvId).toBeDefined();
 
     const first = stack;
     expect(await stopStack(first)).toBe(0);
@@ -142,6 +149,21 @@ describe('npm start', () => {
     });
     expect(state.status).toBe(200);
     expect(await state.json()).toMatchObject({ workflowId: 'onboarding-c-stack-1', outcome: 'approved' });
+    // The open run's session survived in the simulator's state file: the customer finishes it after the restart.
+    const page = await fetch(`http://127.0.0.1:${ports[1]}/idv/?id=${openIdvId}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).not.toContain('Session not found');
+    await new SimulatorControl(`http://127.0.0.1:${ports[1]}`).complete(openIdvId as string, {
+      outcome: 'approved',
+    });
+    const finished = await waitFor(async () => {
+      const response = await fetch(`http://127.0.0.1:${ports[0]}/v1/onboardings/c-stack-2`, {
+        headers: { authorization: 'Bearer dev-api-key' },
+      });
+      const body = (await response.json()) as { outcome?: string };
+      return body.outcome === 'approved' ? body : undefined;
+    });
+    expect(finished).toMatchObject({ outcome: 'approved' });
     expect(await stopStack(stack)).toBe(0);
     expect(isAlive(stack.devServerPid)).toBe(false);
   });
