@@ -4,11 +4,18 @@
  */
 import type { FinalOutcome } from './types';
 
-export const CALLBACK_EVENT_TYPES = ['onboarding.completed', 'onboarding.review_escalated'] as const;
+export const CALLBACK_EVENT_TYPES = [
+  'onboarding.completed',
+  'onboarding.review_escalated',
+  /** The run parked after a step failed; it keeps its ids and resumes (ops or timer). No action needed. */
+  'onboarding.needs_attention',
+  /** The run failed for good (only before the customer had a link, or a bug): start a new one. */
+  'onboarding.failed',
+] as const;
 export type CallbackEventType = (typeof CALLBACK_EVENT_TYPES)[number];
 
 export interface CallbackEvent {
-  /** Stable across redeliveries of the same event: `<workflowId>/<runId>/<type>`. */
+  /** Stable across redeliveries of the same event: `<workflowId>/<runId>/<type>[/<occurrence>]`. */
   eventId: string;
   type: CallbackEventType;
   customerId: string;
@@ -17,11 +24,21 @@ export interface CallbackEvent {
   reasons: string[];
   idvId?: string;
   kycId?: string;
+  /** `onboarding.needs_attention`: the failure type and the stage that failed. */
+  attention?: { reason: string; step: string };
+  /** `onboarding.failed`: the failure type and the stage the run failed in. */
+  failure?: { type: string; stage: string };
   occurredAt: string;
 }
 
-export function callbackEventId(workflowId: string, runId: string, type: CallbackEventType): string {
-  return `${workflowId}/${runId}/${type}`;
+/** `occurrence` tells apart events a run can send more than once (it may park several times). */
+export function callbackEventId(
+  workflowId: string,
+  runId: string,
+  type: CallbackEventType,
+  occurrence = 1,
+): string {
+  return occurrence > 1 ? `${workflowId}/${runId}/${type}/${occurrence}` : `${workflowId}/${runId}/${type}`;
 }
 
 /** `t=<unix seconds>, v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shared CALLBACK_SECRET. */

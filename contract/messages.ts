@@ -3,7 +3,7 @@
  * and imported by both the workflow and its clients (the API, tests, bench).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OnboardingState, Stage } from './types';
+import type { OnboardingState, RunFailureSummary, Stage } from './types';
 
 /**
  * A webhook relayed by the API. Only ids: the payload is a hint and the workflow re-fetches from Ondato, so no
@@ -28,6 +28,10 @@ export interface CustomerLink {
   customerUrl?: string;
   /** Present when the run ended before a URL existed (e.g. Ondato refused the verification). */
   outcome?: OnboardingState['outcome'];
+  /** Present when the run took over an earlier run's finished verification: no customer link is needed. */
+  resumedFromKycId?: string;
+  /** Present when the run failed before a link existed (e.g. Ondato refused the verification). */
+  failure?: RunFailureSummary;
 }
 /** Used with update-with-start: completes once the customer URL exists, so the start call can return it. */
 export const customerLinkUpdate = defineUpdate<CustomerLink>('customerLink');
@@ -46,3 +50,15 @@ export interface CancelInput {
 }
 /** Ends a run that has not decided yet with outcome `cancelled`; refused once a decision exists. */
 export const cancelUpdate = defineUpdate<OnboardingState, [CancelInput]>('cancel');
+
+export interface ResumeInput {
+  requestedBy: string;
+  note?: string;
+}
+/** Ops resume a parked run (`needs_attention`) now; refused in any other stage. Used by the API. */
+export const resumeUpdate = defineUpdate<OnboardingState, [ResumeInput]>('resumeRun');
+/**
+ * The same as a signal, which ops can send from the run's page in the Temporal UI:
+ * name `resume`, input `{"requestedBy": "<who>"}`. Ignored unless the run is parked.
+ */
+export const resumeSignal = defineSignal<[ResumeInput]>('resume');

@@ -27,6 +27,8 @@ export interface OnboardingTimeouts {
   pollIntervalMs: number;
   /** A document download that has not reported progress for this long is retried (e.g. its worker died). */
   downloadHeartbeatTimeoutMs: number;
+  /** A parked run (stage `needs_attention`) retries its failed step by itself after this long. */
+  parkedRetryMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
@@ -35,6 +37,7 @@ export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
   manualReviewEscalationMs: 2 * 24 * 60 * 60 * 1000,
   pollIntervalMs: 15 * 60 * 1000,
   downloadHeartbeatTimeoutMs: 30 * 1000,
+  parkedRetryMs: 60 * 60 * 1000,
 };
 
 export interface OnboardingInput {
@@ -45,6 +48,11 @@ export interface OnboardingInput {
   /** Where the outcome is posted; the worker's configured default when absent, none if neither. */
   callbackUrl?: string;
   timeouts?: Partial<OnboardingTimeouts>;
+  /**
+   * The verification of an earlier run whose customer had finished: this run fetches its KYC identification
+   * instead of sending the customer through Ondato again (a new IDV only if Ondato no longer has it).
+   */
+  resumeFrom?: { idvId: string; kycId: string };
 }
 
 export const STAGES = [
@@ -55,6 +63,8 @@ export const STAGES = [
   'storing_documents',
   'deciding',
   'manual_review',
+  /** Parked: a step failed after the customer had a link; it resumes by ops (update or signal) or a timer. */
+  'needs_attention',
   'notifying',
   'completed',
 ] as const;
@@ -125,6 +135,43 @@ export interface OnboardingTimestamps {
   completedAt?: string;
 }
 
+/** Why a run is parked and where it resumes. Failure types and Ondato's codes only: no free text from Ondato. */
+export interface Attention {
+  /** The failure type of the step that gave up (e.g. `OndatoAuthFailed`). */
+  reason: string;
+  /** The stage whose step failed: the run resumes there. */
+  step: Stage;
+  /** Our own failure message (ids and status codes, no personal data). */
+  message?: string;
+  ondatoStatus?: number;
+  ondatoReason?: string;
+  since: string;
+  /** When the run retries by itself if nobody resumes it first. */
+  retryAt: string;
+}
+
+/**
+ * Why a run failed for good, as the run itself records it: the failure type, the stage, Ondato's status and
+ * reason code and the names of the fields it refused (never its free text, which can echo submitted values).
+ */
+export interface RunFailureSummary {
+  type: string;
+  stage: Stage;
+  message: string;
+  ondatoStatus?: number;
+  ondatoReason?: string;
+  fields?: Record<string, string[]>;
+}
+
+/** A resume of a parked run: who asked (`timer` when it retried by itself) and when. */
+export interface ResumeRecord {
+  requestedBy: string;
+  note?: string;
+  step: Stage;
+  reason: string;
+  at: string;
+}
+
 /** What the state query returns and the API serves. Ids, stages and outcomes: no registration data. */
 export interface OnboardingState {
   customerId: string;
@@ -143,6 +190,14 @@ export interface OnboardingState {
   webhooksReceived: number;
   /** Set while an activity keeps failing, so ops see why a run is stuck. */
   lastError?: string;
+  /** Present once the run has failed for good (it is about to close as FAILED). */
+  failure?: RunFailureSummary;
+  /** Present while the run is parked in `needs_attention`. */
+  attention?: Attention;
+  /** Every time the run left `needs_attention`, oldest first. */
+  resumes?: ResumeRecord[];
+  /** The KYC identification of an earlier run this one took over (no new IDV, no customer link). */
+  resumedFromKycId?: string;
 }
 
 /** The workflow result: the decision record. */
@@ -167,4 +222,6 @@ export const RUN_MEMO_KEYS = {
   customerId: 'customerId',
   idvId: 'idvId',
   customerUrl: 'customerUrl',
+  kycId: 'kycId',
+  attentionReason: 'attentionReason',
 } as const;

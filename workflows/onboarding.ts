@@ -25,12 +25,15 @@ import {
   customerLinkUpdate,
   CustomerIdKey,
   DEFAULT_TIMEOUTS,
+  FailureType,
   getStateQuery,
   KycStatusKey,
   OndatoIdvIdKey,
   ondatoWebhookSignal,
   OnboardingStageKey,
   OutcomeKey,
+  resumeSignal,
+  resumeUpdate,
   RUN_MEMO_KEYS,
   submitReviewUpdate,
   type CallbackEvent,
@@ -43,11 +46,14 @@ import {
   type OnboardingInput,
   type OnboardingState,
   type OnboardingTimeouts,
+  type RunFailureSummary,
   type OndatoWebhookSignal,
   type Outcome,
+  type ResumeInput,
   type ReviewInput,
   type Stage,
 } from '../contract';
+import { Parking } from './parking';
 import { decide } from './policy';
 
 const ondatoCalls = proxyActivities<OnboardingActivities>({
@@ -61,8 +67,17 @@ const callbackCalls = proxyActivities<OnboardingActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
+/** A failing run tells the backend, but does not stay open for a day doing so. */
+const failureCallbackCalls = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 /** `patched()` ids: one per behaviour change that running histories must replay around. */
 const WAKE_ON_WEBHOOK_DURING_CHECK = 'wake-on-webhook-during-check';
+const MEMO_KYC_ID = 'memo-kyc-id';
+const NOTIFY_ON_FAILURE = 'notify-on-failure';
 
 /** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
 const DOCUMENT_CONCURRENCY = 3;
@@ -82,6 +97,12 @@ function finalOutcomeOf(outcome: Outcome | undefined): FinalOutcome | undefined 
 
 /** What the customer's part of the run ended with: the KYC id to fetch, or an outcome without one. */
 type CustomerResult = { finished: true; kycId: string } | { finished: false; outcome: FinalOutcome };
+
+function validateRequester(input: { requestedBy?: unknown } | undefined): void {
+  if (!input || typeof input.requestedBy !== 'string' || input.requestedBy.trim() === '') {
+    throw new Error('requestedBy is required');
+  }
+}
 
 function validateReview(input: ReviewInput): void {
   if (!input || typeof input.reviewerId !== 'string' || input.reviewerId.trim() === '') {
@@ -111,6 +132,53 @@ function surfaceActivityFailure(error: unknown): unknown {
   });
 }
 
+/** The first detail of an Ondato failure: status, reason code, refused field names (never free text). */
+function ondatoDetail(failure: ApplicationFailure): Partial<RunFailureSummary> {
+  const detail: unknown = failure.details?.[0];
+  if (typeof detail !== 'object' || detail === null) return {};
+  const { status, reason, params } = detail as { status?: unknown; reason?: unknown; params?: unknown };
+  const fields =
+    typeof params === 'object' && params !== null
+      ? Object.fromEntries(
+          Object.entries(params).map(([field, problems]) => [
+            field,
+            (Array.isArray(problems) ? problems : []).map((problem: { reason?: unknown }) =>
+              typeof problem?.reason === 'string' ? problem.reason : 'invalid',
+            ),
+          ]),
+        )
+      : undefined;
+  return {
+    ondatoStatus: typeof status === 'number' ? status : undefined,
+    ondatoReason: typeof reason === 'string' ? reason : undefined,
+    ...(fields ? { fields } : {}),
+  };
+}
+
+function failureSummary(error: unknown, stage: Stage): RunFailureSummary {
+  if (error instanceof ApplicationFailure) {
+    return {
+      type: error.type ?? 'ApplicationFailure',
+      stage,
+      message: error.message,
+      ...ondatoDetail(error),
+    };
+  }
+  return { type: error instanceof Error ? error.name : 'Error', stage, message: String(error) };
+}
+
+/** Ondato answered 404: the resource is gone (e.g. a sandbox session older than 7 days). */
+function isOndatoNotFound(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return false;
+  const detail: unknown = error.cause.details?.[0];
+  return (
+    error.cause.type === FailureType.OndatoRequestRejected &&
+    typeof detail === 'object' &&
+    detail !== null &&
+    (detail as { status?: unknown }).status === 404
+  );
+}
+
 export async function onboardingWorkflow(input: OnboardingInput): Promise<DecisionRecord> {
   const timeouts: OnboardingTimeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   const documentCalls = proxyActivities<OnboardingActivities>({
@@ -136,6 +204,16 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   const mainScope = new CancellationScope();
 
   const isDecided = (): boolean => finalOutcomeOf(state.outcome) !== undefined;
+  const parking = new Parking({
+    state,
+    retryAfterMs: timeouts.parkedRetryMs,
+    enterStage: (stage) => enterStage(stage),
+    announce: (attention) =>
+      notifyInBackground('onboarding.needs_attention', (state.resumes?.length ?? 0) + 1, {
+        attention: { reason: attention.reason, step: attention.step },
+      }),
+    now: nowIso,
+  });
 
   // Handlers first, before any await, so no early message is lost.
   setHandler(getStateQuery, () => state);
@@ -156,14 +234,40 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   });
 
   setHandler(customerLinkUpdate, async () => {
-    await condition(() => state.customerUrl !== undefined || isDecided() || failed);
+    await condition(
+      () => state.customerUrl !== undefined || state.resumedFromKycId !== undefined || isDecided() || failed,
+    );
     return {
       workflowId,
       stage: state.stage,
       idvId: state.idvId,
       customerUrl: state.customerUrl,
       outcome: state.outcome,
+      resumedFromKycId: state.resumedFromKycId,
+      failure: state.failure,
     };
+  });
+
+  setHandler(
+    resumeUpdate,
+    async (request: ResumeInput) => {
+      parking.requestResume(request);
+      await condition(() => !parking.isParked);
+      return state;
+    },
+    {
+      validator: (request: ResumeInput) => {
+        validateRequester(request);
+        if (!parking.isParked) throw new Error(`the onboarding is not parked (stage: ${state.stage})`);
+      },
+    },
+  );
+
+  // The same from the Temporal UI's "send signal" (no validator there): ignored unless parked.
+  setHandler(resumeSignal, (request: ResumeInput) => {
+    if (typeof request?.requestedBy === 'string' && request.requestedBy.trim() !== '') {
+      parking.requestResume(request);
+    }
   });
 
   setHandler(
@@ -193,9 +297,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     },
     {
       validator: (request: CancelInput) => {
-        if (!request || typeof request.requestedBy !== 'string' || request.requestedBy.trim() === '') {
-          throw new Error('requestedBy is required');
-        }
+        validateRequester(request);
         if (isDecided() || cancelInput !== undefined) {
           throw new Error(`the onboarding can no longer be cancelled (outcome: ${state.outcome})`);
         }
@@ -243,7 +345,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     let ended: FinalOutcome | undefined;
     let kycId: string | undefined;
     const finished = await waitUntil(async () => {
-      const idv = await ondatoCalls.getVerification(idvId);
+      const idv = await parking.step('awaiting_customer', () => ondatoCalls.getVerification(idvId));
       recordIdv(idv);
       kycId = state.kycId;
       if (idv.status === IDV_EXPIRED) ended = 'expired';
@@ -260,17 +362,19 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       return { finished: false, outcome: 'expired' };
     }
     state.timestamps.customerFinishedAt = nowIso();
+    // Readers of a closed run (a retry) find the finished verification without a worker.
+    if (patched(MEMO_KYC_ID)) upsertMemo({ [RUN_MEMO_KEYS.kycId]: kycId });
     return { finished: true, kycId };
   }
 
   async function fetchResults(kycId: string): Promise<KycSummary> {
     enterStage('fetching_results');
-    let kyc = await ondatoCalls.getIdentification(kycId);
+    let kyc = await parking.step('fetching_results', () => ondatoCalls.getIdentification(kycId));
     recordKyc(kyc);
     if (kyc.status === KYC_AWAITING) {
       enterStage('awaiting_ondato_review');
       await waitUntil(async () => {
-        kyc = await ondatoCalls.getIdentification(kycId);
+        kyc = await parking.step('awaiting_ondato_review', () => ondatoCalls.getIdentification(kycId));
         recordKyc(kyc);
         return kyc.status !== KYC_AWAITING;
       }, timeouts.ondatoReviewDeadlineMs);
@@ -284,11 +388,9 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     const queue = [...kyc.files];
     const worker = async (): Promise<void> => {
       for (let file = queue.shift(); file; file = queue.shift()) {
-        const stored = await documentCalls.storeDocument({
-          customerId: input.customerId,
-          kycId: kyc.kycId,
-          file,
-        });
+        const stored = await parking.step('storing_documents', () =>
+          documentCalls.storeDocument({ customerId: input.customerId, kycId: kyc.kycId, file }),
+        );
         state.documents.push(stored);
       }
     };
@@ -314,9 +416,14 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     return review.decision;
   }
 
-  async function notify(type: CallbackEventType): Promise<void> {
+  async function notify(
+    type: CallbackEventType,
+    occurrence = 1,
+    extra: Pick<CallbackEvent, 'attention' | 'failure'> = {},
+    calls = callbackCalls,
+  ): Promise<void> {
     const event: CallbackEvent = {
-      eventId: callbackEventId(workflowId, workflowInfo().runId, type),
+      eventId: callbackEventId(workflowId, workflowInfo().runId, type, occurrence),
       type,
       customerId: input.customerId,
       workflowId,
@@ -324,11 +431,14 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       reasons: state.reasons,
       idvId: state.idvId,
       kycId: state.kycId,
+      ...extra,
       occurredAt: nowIso(),
     };
     try {
-      const result = await callbackCalls.notifyBackend({ callbackUrl: input.callbackUrl, event });
-      if (result.delivered) state.timestamps.notifiedAt = result.deliveredAt;
+      const result = await calls.notifyBackend({ callbackUrl: input.callbackUrl, event });
+      if (result.delivered && (type === 'onboarding.completed' || type === 'onboarding.review_escalated')) {
+        state.timestamps.notifiedAt = result.deliveredAt;
+      }
     } catch (error) {
       // The decision stands even if the backend never takes the callback: it can still read it from the API.
       if (isCancellation(error)) throw error;
@@ -337,11 +447,49 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     }
   }
 
-  async function run(): Promise<FinalOutcome> {
-    upsertSearchAttributes([
-      { key: CustomerIdKey, value: input.customerId },
-      { key: OnboardingStageKey, value: state.stage },
-    ]);
+  /** Beside the run's own progress (a parked run must stay resumable while the backend is down). */
+  function notifyInBackground(
+    type: CallbackEventType,
+    occurrence: number,
+    extra: Pick<CallbackEvent, 'attention' | 'failure'>,
+  ): void {
+    notify(type, occurrence, extra).catch(() => undefined);
+  }
+
+  /**
+   * A retry that takes over an earlier run's finished verification: true when Ondato still has the
+   * identification (no new IDV, no customer link), false when it no longer does (404: a new IDV is needed).
+   */
+  async function takeOver(from: { idvId: string; kycId: string }): Promise<boolean> {
+    state.idvId = from.idvId;
+    upsertSearchAttributes([{ key: OndatoIdvIdKey, value: from.idvId }]);
+    enterStage('fetching_results');
+    const stillThere = await parking.step('fetching_results', async () => {
+      try {
+        await ondatoCalls.getIdentification(from.kycId);
+        return true;
+      } catch (error) {
+        if (isOndatoNotFound(error)) return false;
+        throw error;
+      }
+    });
+    if (!stillThere) {
+      log.info('the earlier verification is gone at Ondato: starting a new one', { kycId: from.kycId });
+      state.idvId = undefined;
+      enterStage('creating_verification');
+      return false;
+    }
+    state.kycId = from.kycId;
+    state.resumedFromKycId = from.kycId;
+    upsertMemo({
+      [RUN_MEMO_KEYS.customerId]: input.customerId,
+      [RUN_MEMO_KEYS.idvId]: from.idvId,
+      [RUN_MEMO_KEYS.kycId]: from.kycId,
+    });
+    return true;
+  }
+
+  async function verifyCustomer(): Promise<CustomerResult> {
     const created = await ondatoCalls.createVerification({
       customerId: input.customerId,
       registration: input.registration,
@@ -358,7 +506,18 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     });
 
     enterStage('awaiting_customer');
-    const customer = await awaitCustomer(created.idvId);
+    return awaitCustomer(created.idvId);
+  }
+
+  async function run(): Promise<FinalOutcome> {
+    upsertSearchAttributes([
+      { key: CustomerIdKey, value: input.customerId },
+      { key: OnboardingStageKey, value: state.stage },
+    ]);
+    const customer: CustomerResult =
+      input.resumeFrom && (await takeOver(input.resumeFrom))
+        ? { finished: true, kycId: input.resumeFrom.kycId }
+        : await verifyCustomer();
     if (!customer.finished) return customer.outcome;
 
     const kyc = await fetchResults(customer.kycId);
@@ -384,10 +543,18 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     outcome = await mainScope.run(run);
   } catch (error) {
     if (!isCancellation(error)) {
-      failed = true;
+      const surfaced = surfaceActivityFailure(error);
+      state.failure = failureSummary(surfaced, state.stage);
       state.lastError = error instanceof Error ? error.message : String(error);
+      failed = true;
+      if (patched(NOTIFY_ON_FAILURE)) {
+        const { type, stage } = state.failure;
+        await CancellationScope.nonCancellable(() =>
+          notify('onboarding.failed', 1, { failure: { type, stage } }, failureCallbackCalls),
+        );
+      }
       await condition(allHandlersFinished);
-      throw surfaceActivityFailure(error);
+      throw surfaced;
     }
     // Cancelled by an ops update or from the Temporal UI: record it, still tell the backend.
     outcome = 'cancelled';
