@@ -4,8 +4,6 @@
  * Deterministic code only: every side effect is an activity.
  */
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -25,7 +23,6 @@ import {
   customerLinkUpdate,
   CustomerIdKey,
   DEFAULT_TIMEOUTS,
-  FailureType,
   getStateQuery,
   KycStatusKey,
   OndatoIdvIdKey,
@@ -46,13 +43,14 @@ import {
   type OnboardingInput,
   type OnboardingState,
   type OnboardingTimeouts,
-  type RunFailureSummary,
   type OndatoWebhookSignal,
   type Outcome,
   type ResumeInput,
   type ReviewInput,
   type Stage,
 } from '../contract';
+import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './failures';
+import { validateRequester, validateReview } from './message-validation';
 import { Parking } from './parking';
 import { decide } from './policy';
 
@@ -97,87 +95,6 @@ function finalOutcomeOf(outcome: Outcome | undefined): FinalOutcome | undefined 
 
 /** What the customer's part of the run ended with: the KYC id to fetch, or an outcome without one. */
 type CustomerResult = { finished: true; kycId: string } | { finished: false; outcome: FinalOutcome };
-
-function validateRequester(input: { requestedBy?: unknown } | undefined): void {
-  if (!input || typeof input.requestedBy !== 'string' || input.requestedBy.trim() === '') {
-    throw new Error('requestedBy is required');
-  }
-}
-
-function validateReview(input: ReviewInput): void {
-  if (!input || typeof input.reviewerId !== 'string' || input.reviewerId.trim() === '') {
-    throw new Error('reviewerId is required');
-  }
-  if (input.decision !== 'approved' && input.decision !== 'rejected') {
-    throw new Error('decision must be "approved" or "rejected"');
-  }
-  if (input.note !== undefined && (typeof input.note !== 'string' || input.note.length > 2000)) {
-    throw new Error('note must be a string of at most 2000 characters');
-  }
-}
-
-/**
- * A run that fails because an activity gave up (e.g. Ondato refused the verification) fails with the
- * activity's own failure type at the top, so clients and the UI show `OndatoRequestRejected`, not a wrapper.
- */
-function surfaceActivityFailure(error: unknown): unknown {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return error;
-  const cause = error.cause;
-  return ApplicationFailure.create({
-    type: cause.type ?? undefined,
-    message: `${error.activityType} failed: ${cause.message}`,
-    nonRetryable: true,
-    details: cause.details ? [...cause.details] : undefined,
-    cause: error,
-  });
-}
-
-/** The first detail of an Ondato failure: status, reason code, refused field names (never free text). */
-function ondatoDetail(failure: ApplicationFailure): Partial<RunFailureSummary> {
-  const detail: unknown = failure.details?.[0];
-  if (typeof detail !== 'object' || detail === null) return {};
-  const { status, reason, params } = detail as { status?: unknown; reason?: unknown; params?: unknown };
-  const fields =
-    typeof params === 'object' && params !== null
-      ? Object.fromEntries(
-          Object.entries(params).map(([field, problems]) => [
-            field,
-            (Array.isArray(problems) ? problems : []).map((problem: { reason?: unknown }) =>
-              typeof problem?.reason === 'string' ? problem.reason : 'invalid',
-            ),
-          ]),
-        )
-      : undefined;
-  return {
-    ondatoStatus: typeof status === 'number' ? status : undefined,
-    ondatoReason: typeof reason === 'string' ? reason : undefined,
-    ...(fields ? { fields } : {}),
-  };
-}
-
-function failureSummary(error: unknown, stage: Stage): RunFailureSummary {
-  if (error instanceof ApplicationFailure) {
-    return {
-      type: error.type ?? 'ApplicationFailure',
-      stage,
-      message: error.message,
-      ...ondatoDetail(error),
-    };
-  }
-  return { type: error instanceof Error ? error.name : 'Error', stage, message: String(error) };
-}
-
-/** Ondato answered 404: the resource is gone (e.g. a sandbox session older than 7 days). */
-function isOndatoNotFound(error: unknown): boolean {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return false;
-  const detail: unknown = error.cause.details?.[0];
-  return (
-    error.cause.type === FailureType.OndatoRequestRejected &&
-    typeof detail === 'object' &&
-    detail !== null &&
-    (detail as { status?: unknown }).status === 404
-  );
-}
 
 export async function onboardingWorkflow(input: OnboardingInput): Promise<DecisionRecord> {
   const timeouts: OnboardingTimeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
