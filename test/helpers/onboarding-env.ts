@@ -95,7 +95,7 @@ export interface OnboardingTestEnv {
 }
 
 export async function createOnboardingTestEnv(
-  options: { documentBytes?: number; runWorker?: boolean } = {},
+  options: { documentBytes?: number; runWorker?: boolean; env?: Record<string, string> } = {},
 ): Promise<OnboardingTestEnv> {
   const { address, namespace, bundlePath } = harness();
   const callbacks = await startCallbackReceiver(TEST_CREDENTIALS.callbackSecret);
@@ -124,6 +124,7 @@ export async function createOnboardingTestEnv(
     DOCUMENT_DIR: documentsDir,
     WORKER_SHUTDOWN_GRACE_MS: '2000',
     ...TEST_CODEC_ENV,
+    ...options.env,
   };
   const config = loadConfig(workerProcessEnv);
   // The tests' client reads runs whose payloads a rotated worker wrote under key B too.
