@@ -92,6 +92,11 @@ export const faultRequestSchema = z.strictObject({
   status: z.number().int().min(400).max(599).optional(),
   /** How many of the next matching requests are affected; omitted = every one until cleared. */
   times: z.number().int().positive().optional(),
+  /**
+   * The chance that a matching request is affected, drawn per request; omitted = every one. With `times`, the
+   * rule ends after that many affected requests. A spared request is checked against the next rule.
+   */
+  probability: z.number().gt(0).max(1).optional(),
   /** mode 'latency': the delay before the request is served normally (default 1000). */
   latencyMs: z.number().int().nonnegative().max(600_000).optional(),
   /** mode 'retryAfter': the Retry-After header in seconds (default 1). */

@@ -1,6 +1,8 @@
 /**
  * Fault injection per route: error statuses, 429 with Retry-After, latency, dropped connections and malformed
- * bodies, each for the next N requests or until cleared. Rules are checked in the order they were added.
+ * bodies, each for the next N requests or until cleared, and either for every matching request or for a random
+ * share of them (`probability`). Rules are checked in the order they were added: a request that a rule's draw
+ * spares goes on to the next rule, so several rules of ~5 % each add up to ~20 % faulty requests.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { FaultRequest, FaultRoute } from './control-schemas';
@@ -11,8 +13,14 @@ export interface FaultRule extends FaultRequest {
   id: number;
   /** Uses left; null = until cleared. */
   remaining: number | null;
+  /** Requests the rule affected. */
   hits: number;
+  /** Matching requests the rule drew for (hits + spared); equals hits without a probability. */
+  seen: number;
 }
+
+/** A number in [0, 1), like Math.random; tests pass a seeded one. */
+export type RandomSource = () => number;
 
 const DEFAULT_STATUS = 503;
 const DEFAULT_LATENCY_MS = 1_000;
@@ -23,10 +31,19 @@ export class FaultInjector {
   private nextId = 1;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly logEvent: Logger) {}
+  constructor(
+    private readonly logEvent: Logger,
+    private readonly random: RandomSource = Math.random,
+  ) {}
 
   add(request: FaultRequest): FaultRule {
-    const rule: FaultRule = { ...request, id: this.nextId++, remaining: request.times ?? null, hits: 0 };
+    const rule: FaultRule = {
+      ...request,
+      id: this.nextId++,
+      remaining: request.times ?? null,
+      hits: 0,
+      seen: 0,
+    };
     this.rules.push(rule);
     return { ...rule };
   }
@@ -39,17 +56,22 @@ export class FaultInjector {
     return this.rules.map((rule) => ({ ...rule }));
   }
 
-  /** Takes one use of the first live rule for `route`. Used-up rules stay listed (with their hits) until cleared. */
+  /**
+   * Takes one use of the first live rule for `route` whose draw says this request is affected (a rule without a
+   * probability always is). A spared request uses nothing. Used-up rules stay listed (with their hits) until
+   * cleared.
+   */
   take(route: FaultRoute): FaultRule | undefined {
-    const rule = this.rules.find(
-      (candidate) =>
-        (candidate.route === route || candidate.route === '*') &&
-        (candidate.remaining === null || candidate.remaining > 0),
-    );
-    if (!rule) return undefined;
-    rule.hits += 1;
-    if (rule.remaining !== null) rule.remaining -= 1;
-    return rule;
+    for (const rule of this.rules) {
+      if (rule.route !== route && rule.route !== '*') continue;
+      if (rule.remaining !== null && rule.remaining <= 0) continue;
+      rule.seen += 1;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      rule.hits += 1;
+      if (rule.remaining !== null) rule.remaining -= 1;
+      return rule;
+    }
+    return undefined;
   }
 
   /** Express middleware for one route; passes the request on when no fault applies. */
