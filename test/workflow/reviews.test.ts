@@ -1,0 +1,210 @@
+/**
+ * The slow paths with people in them: Ondato reviewing an identification for days (`Awaiting`), and our own ops
+ * reviewing a doubtful one (manual review, escalation after 2 days, the review update and its validator).
+ * Default timeouts throughout; the time-skipping server makes the days pass.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  DEFAULT_TIMEOUTS,
+  KycStatusKey,
+  OnboardingStageKey,
+  OutcomeKey,
+  submitReviewUpdate,
+  type ReviewInput,
+} from '../../contract';
+import {
+  DAY,
+  HOUR,
+  MINUTE,
+  createTimeSkippingEnv,
+  keywordAttribute,
+  stateOf,
+  stateWhen,
+  webhook,
+  withScenario,
+  type OnboardingHandle,
+  type Scenario,
+} from './support/time-skipping-env';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Update events in the run's history: a refused update must add none. */
+async function updateEventCount(handle: OnboardingHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter(
+    (event) =>
+      event.workflowExecutionUpdateAcceptedEventAttributes ||
+      event.workflowExecutionUpdateAdmittedEventAttributes ||
+      event.workflowExecutionUpdateRejectedEventAttributes,
+  ).length;
+}
+
+async function expectRefused(handle: OnboardingHandle, review: ReviewInput, message: RegExp): Promise<void> {
+  const refusal = await handle.executeUpdate(submitReviewUpdate, { args: [review] }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(message);
+}
+
+/** The customer finishes, but a failed rule sends the identification to our ops. */
+async function startInManualReview({ start, ondato }: Scenario): Promise<OnboardingHandle> {
+  const { handle } = await start();
+  ondato.customerFinishes({ rules: [{ name: 'FaceMatch', status: 'Failed' }] });
+  await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+  await stateWhen(handle, (state) => state.stage === 'manual_review', 'manual review');
+  return handle;
+}
+
+describe('Ondato review (KYC Awaiting)', () => {
+  it('waits in awaiting_ondato_review, keeps polling, and decides when Ondato does', () =>
+    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+      const { handle } = await start();
+      ondato.customerFinishes({ status: 'Awaiting' });
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      // One fetch after the customer finished, one as the wait's first check.
+      await ondato.until((fake) => fake.calls.getIdentification === 2, 'the Awaiting identification');
+      const waiting = await stateOf(handle);
+      expect(waiting).toMatchObject({
+        stage: 'awaiting_ondato_review',
+        kycStatus: 'Awaiting',
+        kycId: ondato.kycId,
+      });
+      expect(await keywordAttribute(handle, OnboardingStageKey)).toBe('awaiting_ondato_review');
+      expect(await keywordAttribute(handle, KycStatusKey)).toBe('Awaiting');
+
+      // Each check takes a few real milliseconds of workflow time, so give the eighth poll a minute's slack.
+      await testEnv.sleep(2 * HOUR + MINUTE);
+      expect(ondato.calls.getIdentification).toBe(2 + (2 * HOUR) / DEFAULT_TIMEOUTS.pollIntervalMs);
+      expect((await stateOf(handle)).stage).toBe('awaiting_ondato_review');
+
+      ondato.kyc.status = 'Approved';
+      await webhook(handle, { deliveryId: 'd-2', type: 'KycIdentification.Approved', kycId: ondato.kycId });
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      const ondatoTook =
+        Date.parse(record.timestamps.resultsFetchedAt as string) -
+        Date.parse(record.timestamps.customerFinishedAt as string);
+      expect(ondatoTook).toBeGreaterThanOrEqual(2 * HOUR);
+      expect(ondatoTook).toBeLessThan(2 * HOUR + DEFAULT_TIMEOUTS.pollIntervalMs); // the webhook, not a poll
+    }));
+
+  it('hands the identification to ops when Ondato has not decided by its 3-day deadline', () =>
+    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+      expect(DEFAULT_TIMEOUTS.ondatoReviewDeadlineMs).toBe(3 * DAY);
+      const { handle } = await start();
+      ondato.customerFinishes({ status: 'Awaiting' });
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await stateWhen(handle, (state) => state.stage === 'awaiting_ondato_review', 'Ondato review');
+
+      await testEnv.sleep(3 * DAY - HOUR);
+      expect((await stateOf(handle)).stage).toBe('awaiting_ondato_review');
+      await testEnv.sleep(2 * HOUR);
+      const state = await stateWhen(handle, (s) => s.stage === 'manual_review', 'manual review');
+      expect(state.outcome).toBe('manual_review');
+      expect(state.reasons).toEqual(['kyc_status_not_final:Awaiting']);
+      expect(await keywordAttribute(handle, OutcomeKey)).toBe('manual_review');
+      expect(ondato.callbacks).toEqual([]); // no escalation yet: that takes 2 more days
+
+      await handle.executeUpdate(submitReviewUpdate, {
+        args: [{ reviewerId: 'ops-rita', decision: 'rejected', note: 'Ondato never decided' }],
+      });
+      const record = await handle.result();
+      expect(record.outcome).toBe('rejected');
+      expect(record.reasons).toEqual(['kyc_status_not_final:Awaiting', 'ops_rejected:ops-rita']);
+    }));
+});
+
+describe('manual review by ops', () => {
+  it('escalates after 2 days without a decision, keeps waiting, and ends with the ops approval', () =>
+    withScenario(env, async (scenario) => {
+      const { ondato, env: testEnv } = scenario;
+      const handle = await startInManualReview(scenario);
+      const inReview = await stateOf(handle);
+      expect(inReview).toMatchObject({ outcome: 'manual_review', reasons: ['rule_failed:FaceMatch'] });
+      expect(await keywordAttribute(handle, OnboardingStageKey)).toBe('manual_review');
+      expect(DEFAULT_TIMEOUTS.manualReviewEscalationMs).toBe(2 * DAY);
+
+      await testEnv.sleep(2 * DAY - MINUTE);
+      expect(ondato.callbacks).toEqual([]);
+      await testEnv.sleep(2 * MINUTE);
+      await ondato.until((fake) => fake.callbacks.length === 1, 'the escalation callback');
+      expect(ondato.callbacks[0]).toMatchObject({
+        type: 'onboarding.review_escalated',
+        reasons: ['rule_failed:FaceMatch'],
+        idvId: ondato.idvId,
+        kycId: ondato.kycId,
+      });
+      expect(ondato.callbacks[0].outcome).toBeUndefined(); // nothing is decided yet
+
+      // Escalation does not end the run: a month later it still waits for ops.
+      await testEnv.sleep(30 * DAY);
+      const escalated = await stateOf(handle);
+      expect(escalated.stage).toBe('manual_review');
+      expect(escalated.timestamps.escalatedAt).toBeDefined();
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect(ondato.callbacks).toHaveLength(1);
+
+      const decided = await handle.executeUpdate(submitReviewUpdate, {
+        args: [{ reviewerId: 'ops-anna', decision: 'approved', note: 'face checked on a video call' }],
+      });
+      expect(decided.review).toMatchObject({ reviewerId: 'ops-anna', decision: 'approved' });
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(record.reasons).toEqual(['rule_failed:FaceMatch', 'ops_approved:ops-anna']);
+      expect(record.review).toMatchObject({
+        reviewerId: 'ops-anna',
+        decision: 'approved',
+        note: 'face checked on a video call',
+      });
+      expect(ondato.callbackTypes()).toEqual(['onboarding.review_escalated', 'onboarding.completed']);
+      expect(ondato.callbacks[1].outcome).toBe('approved');
+    }));
+
+  it('ends rejected when ops reject before the escalation, with no escalation callback', () =>
+    withScenario(env, async (scenario) => {
+      const { ondato } = scenario;
+      const handle = await startInManualReview(scenario);
+      const decided = await handle.executeUpdate(submitReviewUpdate, {
+        args: [{ reviewerId: '  ops-bo  ', decision: 'rejected' }],
+      });
+      expect(decided.outcome).toBe('rejected');
+      const record = await handle.result();
+      expect(record.outcome).toBe('rejected');
+      expect(record.reasons).toEqual(['rule_failed:FaceMatch', 'ops_rejected:ops-bo']);
+      expect(ondato.callbacks).toMatchObject([{ type: 'onboarding.completed', outcome: 'rejected' }]);
+    }));
+
+  it('refuses a review outside manual review, and a malformed one in it, leaving no history', () =>
+    withScenario(env, async (scenario) => {
+      const { start, ondato } = scenario;
+      const { handle } = await start();
+      const updatesBefore = await updateEventCount(handle); // the customer-link update of the start
+      await expectRefused(
+        handle,
+        { reviewerId: 'ops-anna', decision: 'approved' },
+        /no manual review is pending \(stage: awaiting_customer\)/,
+      );
+      expect(await updateEventCount(handle)).toBe(updatesBefore);
+
+      ondato.customerFinishes({ rules: [{ name: 'FaceMatch', status: 'Failed' }] });
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await stateWhen(handle, (state) => state.stage === 'manual_review', 'manual review');
+      await expectRefused(handle, { reviewerId: ' ', decision: 'approved' }, /reviewerId is required/);
+      await expectRefused(
+        handle,
+        { reviewerId: 'ops-anna', decision: 'maybe' as ReviewInput['decision'] },
+        /decision must be "approved" or "rejected"/,
+      );
+      expect(await updateEventCount(handle)).toBe(updatesBefore);
+      expect((await stateOf(handle)).stage).toBe('manual_review');
+    }));
+});

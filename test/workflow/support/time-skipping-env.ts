@@ -1,0 +1,178 @@
+/**
+ * The onboarding workflow on Temporal's time-skipping test server, with stubbed activities: days-long deadlines
+ * pass in milliseconds. One server per test file (time skipping is global to a server, so tests in a file run
+ * one after another, as jest does), one worker and task queue per test.
+ *
+ * Client and worker use the project's encrypting data converter (test keys), as production does.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import {
+  customerLinkUpdate,
+  getStateQuery,
+  ondatoWebhookSignal,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+  SEARCH_ATTRIBUTE_KEYS,
+  type CustomerLink,
+  type OnboardingInput,
+  type OnboardingState,
+  type OndatoWebhookSignal,
+} from '../../../contract';
+import type { onboardingWorkflow } from '../../../workflows/onboarding';
+import { ensureTestServer } from '../../../scripts/time-skipping-server';
+import { harness } from '../../harness/env';
+import { testDataConverter } from '../../helpers/codec-keys';
+import { FakeOndato, REGISTRATION } from './fake-ondato';
+
+const { IndexedValueType } = temporal.api.enums.v1;
+const INDEXED_VALUE_TYPES: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.DOUBLE]: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  [SearchAttributeType.BOOL]: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+export type OnboardingHandle = WorkflowHandle<typeof onboardingWorkflow>;
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const server = await ensureTestServer();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: server.path } },
+    client: { dataConverter: testDataConverter() },
+  });
+  // The test server validates upserted search attributes against its registry, like a real server.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]]),
+    ),
+  });
+  return env;
+}
+
+export interface Scenario {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  ondato: FakeOndato;
+  customerId: string;
+  workflowId: string;
+  taskQueue: string;
+  /** Starts the run as the API does (update-with-start) and returns the customer link with the handle. */
+  start(input?: Partial<OnboardingInput>): Promise<{ link: CustomerLink; handle: OnboardingHandle }>;
+  /** The workflow clock of the test server. */
+  now(): Promise<number>;
+}
+
+/**
+ * Runs `body` with a worker over the fake's activities. Runs still open at the end are terminated, so a test
+ * that leaves one waiting cannot hold time skipping for the next test.
+ */
+export async function withScenario(
+  env: TestWorkflowEnvironment,
+  body: (scenario: Scenario) => Promise<void>,
+): Promise<void> {
+  const customerId = `c-${randomUUID().slice(0, 8)}`;
+  const ondato = new FakeOndato(customerId);
+  const taskQueue = `onboarding-ts-${randomUUID()}`;
+  const workflowId = onboardingWorkflowId(customerId);
+  const client = env.client;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: { codePath: harness().bundlePath },
+    activities: ondato.activities(),
+    dataConverter: testDataConverter(),
+    shutdownGraceTime: '1 second',
+  });
+  const scenario: Scenario = {
+    env,
+    client,
+    ondato,
+    customerId,
+    workflowId,
+    taskQueue,
+    async start(input = {}) {
+      const startOperation = new WithStartWorkflowOperation<typeof onboardingWorkflow>(
+        ONBOARDING_WORKFLOW_TYPE,
+        {
+          workflowId,
+          taskQueue,
+          args: [{ customerId, registration: REGISTRATION, ...input }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        },
+      );
+      const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, {
+        startWorkflowOperation: startOperation,
+      });
+      return { link, handle: await startOperation.workflowHandle() };
+    },
+    now: () => env.currentTimeMs(),
+  };
+  try {
+    // A test that fails while it holds an activity open must not keep the worker from shutting down.
+    await worker.runUntil(body(scenario).finally(() => ondato.releaseAll()));
+  } finally {
+    await terminateIfRunning(client, workflowId);
+  }
+}
+
+async function terminateIfRunning(client: Client, workflowId: string): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') await handle.terminate('test finished');
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'WorkflowNotFoundError') throw error;
+  }
+}
+
+/** A keyword search attribute of the run, as the server holds it. */
+export async function keywordAttribute(
+  handle: OnboardingHandle,
+  key: (typeof SEARCH_ATTRIBUTE_KEYS)[number],
+): Promise<string | undefined> {
+  return (await handle.describe()).typedSearchAttributes.get(key);
+}
+
+export function stateOf(handle: OnboardingHandle): Promise<OnboardingState> {
+  return handle.query(getStateQuery);
+}
+
+/** Polls the state query (real time) until `predicate` holds; the workflow clock does not move meanwhile. */
+export async function stateWhen(
+  handle: OnboardingHandle,
+  predicate: (state: OnboardingState) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<OnboardingState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await stateOf(handle);
+    if (predicate(state)) return state;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(state)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** What the API relays when Ondato posts a webhook: ids only. */
+export function webhook(
+  handle: OnboardingHandle,
+  signal: Partial<OndatoWebhookSignal> & { deliveryId: string },
+): Promise<void> {
+  return handle.signal(ondatoWebhookSignal, { type: 'IdentityVerification.Completed', ...signal });
+}

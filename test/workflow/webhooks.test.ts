@@ -1,0 +1,121 @@
+/**
+ * Webhooks wake the waits: at once when relevant (also when one lands while a check is running), never twice
+ * for one delivery, never for another verification. The proof is the workflow clock: the test server only
+ * moves it when the test lets it, so a wake-up that needed the 15-minute poll shows up as 15 minutes.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DEFAULT_TIMEOUTS } from '../../contract';
+import {
+  MINUTE,
+  createTimeSkippingEnv,
+  stateOf,
+  stateWhen,
+  webhook,
+  withScenario,
+} from './support/time-skipping-env';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const POLL = DEFAULT_TIMEOUTS.pollIntervalMs;
+
+function customerTook(record: { timestamps: { startedAt: string; customerFinishedAt?: string } }): number {
+  return Date.parse(record.timestamps.customerFinishedAt as string) - Date.parse(record.timestamps.startedAt);
+}
+
+describe('webhooks', () => {
+  it('a webhook wakes the wait at once instead of at the next poll', () =>
+    withScenario(env, async ({ start, ondato, now }) => {
+      const { handle } = await start();
+      await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
+      const before = await now();
+      ondato.customerFinishes();
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      // Time skipping is locked here, so only the webhook can trigger the second check.
+      await ondato.until((fake) => fake.calls.getVerification === 2, 'the check the webhook triggers');
+      expect((await now()) - before).toBeLessThan(MINUTE);
+
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(customerTook(record)).toBeLessThan(MINUTE);
+      expect(ondato.calls.getVerification).toBe(2);
+    }));
+
+  it('without a webhook the poll finds the finished customer after the poll interval', () =>
+    withScenario(env, async ({ start, ondato }) => {
+      const { handle } = await start();
+      await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
+      ondato.customerFinishes();
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(customerTook(record)).toBeGreaterThanOrEqual(POLL);
+      expect(customerTook(record)).toBeLessThan(POLL + MINUTE);
+      expect(ondato.calls.getVerification).toBe(2);
+    }));
+
+  it('counts a delivery id once, however often Ondato redelivers it', () =>
+    withScenario(env, async ({ start, ondato }) => {
+      const { handle } = await start();
+      await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await ondato.until((fake) => fake.calls.getVerification === 2, 'the check d-1 triggers');
+
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      expect((await stateOf(handle)).webhooksReceived).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(ondato.calls.getVerification).toBe(2); // the redeliveries woke nothing
+
+      ondato.customerFinishes();
+      await webhook(handle, { deliveryId: 'd-2', idvId: ondato.idvId });
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect((await stateOf(handle)).webhooksReceived).toBe(2);
+      expect(ondato.calls.getVerification).toBe(3);
+      expect(customerTook(record)).toBeLessThan(MINUTE);
+    }));
+
+  it('ignores a webhook for another verification: the poll, not the webhook, ends the wait', () =>
+    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+      const { handle } = await start();
+      await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
+      ondato.customerFinishes(); // a check now would see the customer finished
+      await webhook(handle, { deliveryId: 'd-other', idvId: 'idv-of-an-older-attempt' });
+      expect((await stateOf(handle)).webhooksReceived).toBe(1);
+
+      await testEnv.sleep(POLL - MINUTE);
+      expect(ondato.calls.getVerification).toBe(1);
+      expect((await stateOf(handle)).stage).toBe('awaiting_customer');
+
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(customerTook(record)).toBeGreaterThanOrEqual(POLL);
+      expect(ondato.calls.getVerification).toBe(2);
+    }));
+
+  it('a webhook that lands while a check is running wakes the wait as soon as the check returns', () =>
+    withScenario(env, async ({ start, ondato }) => {
+      const firstCheck = ondato.hold('getVerification');
+      const { handle } = await start();
+      await firstCheck.entered; // Ondato has answered "Started"; the answer is still on its way
+      ondato.customerFinishes();
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await stateWhen(
+        handle,
+        (state) => state.webhooksReceived === 1,
+        'the webhook handled during the check',
+      );
+      firstCheck.release();
+
+      // Time skipping is locked: without the wake-up the second check would wait for a 15-minute timer.
+      await ondato.until((fake) => fake.calls.getVerification === 2, 'the check the webhook triggers');
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(customerTook(record)).toBeLessThan(MINUTE);
+    }));
+});
