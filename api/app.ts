@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
         callTimeoutMs: api.temporalTimeoutMs,
       }),
       apiKeys: api.keys,
+      opsKeys: api.opsKeys,
       bodyLimit: api.bodyLimit,
       logger,
     }),

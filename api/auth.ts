@@ -1,5 +1,6 @@
 /**
- * Who may call what. Product backends: a bearer API key. Ondato's webhooks: Basic credentials, optionally an
+ * Who may call what. Product backends: a bearer API key. Ops tooling: a bearer ops key (routes that repair
+ * runs). Ondato's webhooks: Basic credentials, optionally an
  * HMAC signature over the raw body and a source-IP allow-list.
  *
  * Every secret comparison hashes both sides first and compares the digests with `timingSafeEqual`: equal
@@ -51,6 +52,13 @@ export function requireBearerToken(
 /** `Authorization: Bearer <key>` with one of the configured keys, or 401. */
 export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
   return requireBearerToken(apiKeys, API_REALM, 'A valid API key is required (Authorization: Bearer <key>)');
+}
+
+const OPS_REALM = 'Bearer realm="onboarding-ops"';
+
+/** `Authorization: Bearer <key>` with one of the configured ops keys, or 401 (a product API key is not one). */
+export function requireOpsKey(opsKeys: readonly string[]): RequestHandler {
+  return requireBearerToken(opsKeys, OPS_REALM, 'An ops key is required (Authorization: Bearer <ops key>)');
 }
 
 export interface WebhookAuthSettings {

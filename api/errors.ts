@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'onboarding_approved',
   'no_review_pending',
   'already_decided',
+  'not_parked',
   'ondato_rejected',
   'onboarding_failed',
   'temporal_unavailable',

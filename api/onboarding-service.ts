@@ -1,7 +1,7 @@
 /**
- * The onboarding operations of the API, over the Temporal client: start or join, read, review, cancel,
- * retry. HTTP-free: results are plain values and refusals are `ApiError`s with stable codes, so the routes
- * only translate.
+ * The onboarding operations of the API, over the Temporal client: start or join, read, review, cancel, retry,
+ * resume. HTTP-free: results are plain values and refusals are `ApiError`s with stable codes, so the
+ * routes only translate.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -20,6 +20,7 @@ import {
   getStateQuery,
   ONBOARDING_WORKFLOW_TYPE,
   onboardingWorkflowId,
+  resumeUpdate,
   submitReviewUpdate,
   type CancelInput,
   type CustomerLink,
@@ -27,24 +28,30 @@ import {
   type OnboardingInput,
   type OnboardingState,
   type OnboardingWorkflow,
+  type ResumeInput,
   type ReviewInput,
 } from '../contract';
 import { ApiError } from './errors';
 import {
   compact,
+  finishedVerification,
   fromRecord,
   fromState,
   fromSummary,
   memoString,
+  outcomeOf,
   pendingLink,
   readyLink,
+  recordedStage,
   statusBase,
   withFailure,
   workflowStatus,
+  type WorkflowStatus,
 } from './run-view';
 import type { OnboardingLink, OnboardingStatus, RetryOnboardingRequest } from './schemas';
 import {
   describeRunFailure,
+  failedStart,
   isTemporalUnavailable,
   isWorkflowNotFound,
   rethrowIfUnavailable,
@@ -71,6 +78,12 @@ export interface StartOutcome {
  * run or joined one; the run's memo does: it carries the token of the call that created it.
  */
 const START_TOKEN_MEMO = 'apiStartToken';
+
+/** Closed without completing: the next start replaces the run, taking over its finished verification. */
+const CLOSED_UNFINISHED = new Set<WorkflowStatus>(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** Outcomes that spend the verification: a retry after one sends the customer through Ondato again. */
+const SPENT_VERIFICATION = new Set<string>(['rejected', 'expired', 'abandoned']);
 
 export class OnboardingService {
   constructor(private readonly options: OnboardingServiceOptions) {}
@@ -109,12 +122,33 @@ export class OnboardingService {
 
   // ---- start, join, retry ----
 
-  /** Starts the onboarding, or joins the running one; refuses to silently restart a completed one. */
+  /**
+   * Starts the onboarding, or joins the running one. After a run that closed without completing, a new run
+   * takes over its finished verification if it has one; a completed run is never restarted silently.
+   */
   async start(input: OnboardingInput): Promise<StartOutcome> {
-    return this.startOrJoin(input, 'ALLOW_DUPLICATE_FAILED_ONLY');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOrJoin(input, 'REJECT_DUPLICATE');
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError) || attempt > 1) throw error;
+      }
+      // The reuse policy refused: the latest run is closed.
+      const latest = await this.requireLatest(input.customerId);
+      const status = workflowStatus(latest);
+      if (status === 'COMPLETED') throw await this.completedConflict(input.customerId, latest);
+      if (CLOSED_UNFINISHED.has(status)) {
+        const resumeFrom = finishedVerification(latest);
+        return this.startOrJoin({ ...input, ...(resumeFrom ? { resumeFrom } : {}) }, 'ALLOW_DUPLICATE');
+      }
+      // Running again: another call started a run meanwhile; join it.
+    }
   }
 
-  /** A fresh run after one that ended without approval; the registration is given again. */
+  /**
+   * A new run after one that ended without approval; the registration is given again. It takes over the
+   * earlier run's finished verification unless that verification was spent (rejected, expired, abandoned).
+   */
   async retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
     const latest = await this.requireLatest(customerId);
     const status = workflowStatus(latest);
@@ -129,17 +163,24 @@ export class OnboardingService {
         },
       );
     }
+    let outcome = outcomeOf(latest);
     if (status === 'COMPLETED') {
       const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
-      if (record.outcome === 'approved') {
+      outcome = record.outcome;
+      if (outcome === 'approved') {
         throw new ApiError(409, 'onboarding_approved', 'The customer is already approved', {
           workflowId: latest.workflowId,
           runId: latest.runId,
-          outcome: record.outcome,
+          outcome,
         });
       }
     }
-    return this.startOrJoin({ customerId, ...request }, 'ALLOW_DUPLICATE');
+    const resumeFrom =
+      outcome !== undefined && SPENT_VERIFICATION.has(outcome) ? undefined : finishedVerification(latest);
+    return this.startOrJoin(
+      { customerId, ...request, ...(resumeFrom ? { resumeFrom } : {}) },
+      'ALLOW_DUPLICATE',
+    );
   }
 
   private async startOrJoin(
@@ -168,11 +209,11 @@ export class OnboardingService {
         return { runId: update.workflowRunId, customerLink: await update.result() };
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        // The reuse policy refused: the last run completed. Never restart it silently.
-        throw await this.completedConflict(input.customerId);
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw error;
+      // No URL in time (no worker, Ondato slow), or the run closed under the update (terminated).
+      if (isTemporalUnavailable(error) || isWorkflowNotFound(error)) {
+        return this.pendingStart(input.customerId, startToken);
       }
-      if (isTemporalUnavailable(error)) return this.pendingStart(workflowId, startToken);
       throw error;
     }
 
@@ -181,31 +222,46 @@ export class OnboardingService {
       this.client.workflow.getHandle(workflowId, started.runId).describe(),
     ).catch(rethrowIfUnavailable);
     const runId = run.runId;
-    const created = memoString(run, START_TOKEN_MEMO) === startToken;
-    if (!customerLink.customerUrl && !customerLink.outcome) {
-      // The run ended before a URL existed: it failed (e.g. Ondato refused the verification).
-      throw await this.startFailure(workflowId, runId);
+    // The run failed before a link existed (e.g. Ondato refused the verification): it said why.
+    if (customerLink.failure) throw failedStart(workflowId, runId, customerLink.failure);
+    if (!customerLink.customerUrl && !customerLink.outcome && !customerLink.resumedFromKycId) {
+      // A worker older than the failure summary: read why from the run's result.
+      throw await this.closedBeforeLink(run);
     }
+    const created = memoString(run, START_TOKEN_MEMO) === startToken;
     return { ready: true, link: readyLink({ workflowId, runId, created }, customerLink) };
   }
 
-  /** The URL did not come in time (no worker, Ondato slow): answer 202 if the run exists, 503 if not. */
-  private async pendingStart(workflowId: string, startToken: string): Promise<StartOutcome> {
-    let description: WorkflowExecutionDescription | undefined;
+  /**
+   * The URL did not come in time: 202 while the run is still running; 502 when it closed without one (failed,
+   * terminated, timed out); 503 only when Temporal itself does not answer.
+   */
+  private async pendingStart(customerId: string, startToken: string): Promise<StartOutcome> {
+    let description: WorkflowExecutionDescription;
     try {
       description = await this.withDeadline(this.options.callTimeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).describe(),
+        this.client.workflow.getHandle(onboardingWorkflowId(customerId)).describe(),
       );
-    } catch {
-      throw temporalUnavailable();
+    } catch (error) {
+      // No run at all: the start itself did not get through.
+      if (isWorkflowNotFound(error)) throw temporalUnavailable();
+      rethrowIfUnavailable(error);
     }
-    if (workflowStatus(description) !== 'RUNNING') throw temporalUnavailable();
     const created = memoString(description, START_TOKEN_MEMO) === startToken;
-    return { ready: false, link: pendingLink(description, created) };
+    const status = workflowStatus(description);
+    if (status === 'RUNNING') return { ready: false, link: pendingLink(description, created) };
+    if (status === 'COMPLETED') {
+      // Ours, decided before a URL existed (e.g. cancelled); someone else's: the usual conflict.
+      if (!created) throw await this.completedConflict(customerId, description);
+      return { ready: true, link: { ...pendingLink(description, created), outcome: outcomeOf(description) } };
+    }
+    throw await this.closedBeforeLink(description);
   }
 
-  private async completedConflict(customerId: string): Promise<ApiError> {
-    const latest = await this.requireLatest(customerId);
+  private async completedConflict(
+    customerId: string,
+    latest: WorkflowExecutionDescription,
+  ): Promise<ApiError> {
     const record = await this.resultOf(latest.workflowId, latest.runId).catch((error: unknown) => {
       if (isTemporalUnavailable(error)) throw temporalUnavailable();
       return undefined;
@@ -223,23 +279,18 @@ export class OnboardingService {
     );
   }
 
-  private async startFailure(workflowId: string, runId: string): Promise<ApiError> {
+  /** A run that closed before a customer link existed: why, from its result and its memo's last stage. */
+  private async closedBeforeLink(run: WorkflowExecutionDescription): Promise<ApiError> {
+    const { workflowId, runId } = run;
     try {
       await this.resultOf(workflowId, runId);
     } catch (error) {
       if (isTemporalUnavailable(error)) return temporalUnavailable();
       const failure = describeRunFailure(error);
-      if (failure.ondato) {
-        return new ApiError(502, 'ondato_rejected', 'Ondato refused to create the verification', {
-          workflowId,
-          runId,
-          ...failure.ondato,
-        });
-      }
-      return new ApiError(502, 'onboarding_failed', 'The onboarding failed before a customer URL existed', {
-        workflowId,
-        runId,
-        failure: { type: failure.type, message: failure.message },
+      return failedStart(workflowId, runId, {
+        ...failure,
+        stage: recordedStage(run),
+        fields: failure.ondato?.fields,
       });
     }
     return new ApiError(502, 'onboarding_failed', 'The onboarding ended before a customer URL existed', {
@@ -296,10 +347,17 @@ export class OnboardingService {
     );
   }
 
+  /** Ops resume a parked run (`needs_attention`): the failed step runs again now. */
+  async resume(customerId: string, request: ResumeInput): Promise<OnboardingStatus> {
+    return this.sendUpdate(customerId, 'not_parked', (handle) =>
+      handle.executeUpdate(resumeUpdate, { args: [request] }),
+    );
+  }
+
   /** Sends an update to the running run; the workflow's validator refusal and a closed run both mean `refusal`. */
   private async sendUpdate(
     customerId: string,
-    refusal: 'no_review_pending' | 'already_decided',
+    refusal: 'no_review_pending' | 'already_decided' | 'not_parked',
     send: (handle: WorkflowHandle) => Promise<OnboardingState>,
   ): Promise<OnboardingStatus> {
     const workflowId = onboardingWorkflowId(customerId);

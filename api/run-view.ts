@@ -5,6 +5,7 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import {
+  OnboardingStageKey,
   OutcomeKey,
   RUN_MEMO_KEYS,
   type CustomerLink,
@@ -45,6 +46,17 @@ export function memoString(description: WorkflowExecutionDescription, key: strin
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * The stage the run last recorded (for a closed run: the stage it closed in): its memo, or else its search
+ * attribute, which the run also sets before its first stage change.
+ */
+export function recordedStage(description: WorkflowExecutionDescription): OnboardingStatus['stage'] {
+  return (
+    stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]) ??
+    stageSchema.parse(description.typedSearchAttributes.get(OnboardingStageKey))
+  );
+}
+
 /** The base of a status view; a run that can no longer be described has no run id and an unknown status. */
 export function statusBase(
   customerId: string,
@@ -72,6 +84,7 @@ export function readyLink(
     customerUrl: customerLink.customerUrl ?? null,
     idvId: customerLink.idvId ?? null,
     outcome: customerLink.outcome,
+    resumedFromKycId: customerLink.resumedFromKycId,
   });
 }
 
@@ -107,17 +120,24 @@ export function fromState(base: StatusBase, state: OnboardingState): OnboardingS
     timestamps: timestampsOf(state.timestamps),
     webhooksReceived: state.webhooksReceived,
     lastError: state.lastError,
+    attention: state.attention && compact(state.attention),
+    resumes: state.resumes?.map((resume) => compact(resume)),
+    resumedFromKycId: state.resumedFromKycId,
+    failure: state.failure && runFailureView(state.failure),
   });
 }
 
 /** What the run's description alone tells: the stage and ids from its memo, the outcome search attribute. */
 export function fromSummary(base: StatusBase, description: WorkflowExecutionDescription): OnboardingStatus {
+  const attentionReason = memoString(description, RUN_MEMO_KEYS.attentionReason);
   return compact({
     ...base,
-    stage: stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]),
-    outcome: outcomeSchema.parse(description.typedSearchAttributes.get(OutcomeKey)),
+    stage: recordedStage(description),
+    outcome: outcomeOf(description),
     idvId: memoString(description, RUN_MEMO_KEYS.idvId),
     customerUrl: memoString(description, RUN_MEMO_KEYS.customerUrl),
+    kycId: memoString(description, RUN_MEMO_KEYS.kycId),
+    attention: attentionReason === undefined ? undefined : { reason: attentionReason },
     reasons: [],
     documents: [],
     timestamps: {},
@@ -141,12 +161,48 @@ export function fromRecord(summary: OnboardingStatus, record: DecisionRecord): O
   return { ...summary, ...known };
 }
 
-/** A summary of a run that closed without completing, with why (the type and message only). */
+/** Why a run failed, as the API shows it: the failure type, the stage, our message and Ondato's codes. */
+export type RunFailureView = NonNullable<OnboardingStatus['failure']>;
+
+function runFailureView(failure: {
+  type?: string;
+  stage?: string;
+  message: string;
+  ondatoStatus?: number;
+  ondatoReason?: string;
+}): RunFailureView {
+  return compact({
+    type: failure.type,
+    stage: stageSchema.parse(failure.stage),
+    message: failure.message,
+    ondatoStatus: failure.ondatoStatus,
+    ondatoReason: failure.ondatoReason,
+  });
+}
+
+/** A summary of a run that closed without completing, with why, in the stage the run last recorded. */
 export function withFailure(
   summary: OnboardingStatus,
-  failure: { type?: string; message: string },
+  failure: { type?: string; message: string; ondatoStatus?: number; ondatoReason?: string },
 ): OnboardingStatus {
-  return { ...summary, failure: compact({ type: failure.type, message: failure.message }) };
+  return { ...summary, failure: runFailureView({ ...failure, stage: summary.stage }) };
+}
+
+/** The outcome search attribute of a run (set once the run decided, also when it did not complete). */
+export function outcomeOf(description: WorkflowExecutionDescription): OnboardingStatus['outcome'] {
+  return outcomeSchema.parse(description.typedSearchAttributes.get(OutcomeKey));
+}
+
+/**
+ * The finished verification of a closed run, which a new run can take over (`resumeFrom`): both ids from its
+ * memo, or nothing when the customer never finished.
+ */
+export function finishedVerification(
+  description: WorkflowExecutionDescription,
+): { idvId: string; kycId: string } | undefined {
+  const idvId = memoString(description, RUN_MEMO_KEYS.idvId);
+  const kycId = memoString(description, RUN_MEMO_KEYS.kycId);
+  return idvId && kycId ? { idvId, kycId } : undefined;
 }
 
 function timestampsOf(timestamps: OnboardingTimestamps): Record<string, string> {

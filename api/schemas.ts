@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import { CUSTOMER_ID_PATTERN } from '../contract';
-import { OUTCOMES, STAGES, type OnboardingInput, type OnboardingTimeouts } from '../contract';
+import {
+  OUTCOMES,
+  STAGES,
+  type OnboardingInput,
+  type OnboardingTimeouts,
+  type ResumeInput,
+} from '../contract';
 import { COUNTRY_CODES } from './country-codes';
 import { ERROR_CODES, type ErrorCode } from './errors';
 
@@ -167,8 +173,22 @@ export const cancelRequestSchema = component(
   { id: 'CancelRequest', examples: [{ requestedBy: 'backend', reason: 'customer_closed_account' }] },
 );
 
+export const resumeRequestSchema = component(
+  z.strictObject({
+    requestedBy: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .describe('Who resumed the run: an ops user id, never a name'),
+    note: z.string().max(2000).optional(),
+  }),
+  { id: 'ResumeRequest', examples: [{ requestedBy: 'ops-7', note: 'Ondato credentials rotated' }] },
+);
+
 export type StartOnboardingRequest = z.output<typeof startOnboardingRequestSchema>;
 export type RetryOnboardingRequest = z.output<typeof retryOnboardingRequestSchema>;
+export type ResumeRequest = z.output<typeof resumeRequestSchema>;
 
 /** Fails to compile when the validated body stops fitting the workflow input (e.g. a renamed timeout). */
 type Assignable<T extends U, U> = T;
@@ -177,6 +197,7 @@ export type _TimeoutsFitWorkflow = Assignable<
   NonNullable<StartOnboardingRequest['timeouts']>,
   Partial<OnboardingTimeouts>
 >;
+export type _ResumeFitsWorkflow = Assignable<ResumeRequest, ResumeInput>;
 
 // ---- responses ----
 
@@ -194,9 +215,17 @@ export const onboardingLinkSchema = component(
     customerUrl: z
       .string()
       .nullable()
-      .describe('The Ondato page the customer opens; null while not ready yet (202)'),
+      .describe(
+        'The Ondato page the customer opens; null while not ready yet (202), and when the run took over a finished verification (resumedFromKycId)',
+      ),
     idvId: z.string().nullable(),
     outcome: outcome.optional(),
+    resumedFromKycId: z
+      .string()
+      .optional()
+      .describe(
+        "Present when the run took over the finished verification of the customer's earlier run: the customer has nothing to do",
+      ),
   }),
   {
     id: 'OnboardingLink',
@@ -235,6 +264,25 @@ const storedDocument = z.object({
   fileType: z.string().optional(),
 });
 
+/** Failure types and Ondato's codes only: never Ondato's free text. */
+const attentionSchema = z.object({
+  reason: z.string().describe('The failure type of the step that gave up, e.g. OndatoAuthFailed'),
+  step: stage.optional().describe('The stage whose step failed: the run resumes there'),
+  message: z.string().optional().describe("The service's own failure message: ids and status codes"),
+  ondatoStatus: z.number().int().optional(),
+  ondatoReason: z.string().optional().describe("Ondato's reason code"),
+  since: z.string().optional(),
+  retryAt: z.string().optional().describe('When the run retries by itself if nobody resumes it first'),
+});
+
+const resumeRecord = z.object({
+  requestedBy: z.string().describe('Who resumed the run; `timer` when it retried by itself'),
+  note: z.string().optional(),
+  step: stage,
+  reason: z.string(),
+  at: z.string(),
+});
+
 export const onboardingStatusSchema = component(
   z.object({
     customerId: z.string(),
@@ -262,8 +310,27 @@ export const onboardingStatusSchema = component(
     timestamps: z.record(z.string(), z.string()),
     webhooksReceived: z.number().optional(),
     lastError: z.string().optional(),
+    attention: attentionSchema
+      .optional()
+      .describe('Present while the run is parked (stage needs_attention): why, and where it resumes'),
+    resumes: z
+      .array(resumeRecord)
+      .optional()
+      .describe('Every time the run left needs_attention, oldest first'),
+    resumedFromKycId: z
+      .string()
+      .optional()
+      .describe(
+        "The KYC identification of the customer's earlier run this run took over (no new verification)",
+      ),
     failure: z
-      .object({ type: z.string().optional(), message: z.string() })
+      .object({
+        type: z.string().optional(),
+        stage: stage.optional().describe('The stage the run was in when it failed'),
+        message: z.string(),
+        ondatoStatus: z.number().int().optional().describe("Ondato's HTTP status, when Ondato refused"),
+        ondatoReason: z.string().optional().describe("Ondato's reason code (never its message)"),
+      })
       .optional()
       .describe('Why the run failed (status FAILED, TERMINATED, TIMED_OUT, CANCELLED)'),
     partial: z

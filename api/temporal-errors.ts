@@ -1,6 +1,6 @@
 /**
  * Reads Temporal client errors: is Temporal unreachable (answer 503, the caller retries), is the run missing,
- * and why did a run fail (for the client, without personal data).
+ * and why did a run fail (for the client, without personal data; a start's run that failed is a 502).
  */
 import {
   ApplicationFailure,
@@ -10,8 +10,9 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { FailureType } from '../contract';
+import { FailureType, type RunFailureSummary } from '../contract';
 import { ApiError } from './errors';
+import { compact } from './run-view';
 
 /** gRPC status codes (stable numbers of the gRPC spec; @grpc/grpc-js is not a direct dependency). */
 const GrpcStatus = {
@@ -113,6 +114,10 @@ function ondatoRejection(failure: ApplicationFailure): OndatoRejection {
 export interface RunFailure {
   type?: string;
   message: string;
+  /** Ondato's status and reason code, from any activity failure that recorded them. */
+  ondatoStatus?: number;
+  ondatoReason?: string;
+  /** Present when Ondato refused our request: its status, reason and the names of the fields it refused. */
   ondato?: OndatoRejection;
 }
 
@@ -122,17 +127,49 @@ export interface RunFailure {
  */
 export function describeRunFailure(error: unknown): RunFailure {
   const application = rootApplicationFailure(error);
-  if (application?.type === FailureType.OndatoRequestRejected) {
-    return {
-      type: application.type,
-      message: 'Ondato refused the request',
-      ondato: ondatoRejection(application),
-    };
+  if (application) {
+    const rejection = ondatoRejection(application);
+    const codes = { ondatoStatus: rejection.status, ondatoReason: rejection.reason };
+    if (application.type === FailureType.OndatoRequestRejected) {
+      return { type: application.type, message: 'Ondato refused the request', ...codes, ondato: rejection };
+    }
+    return { type: application.type ?? undefined, message: application.message, ...codes };
   }
-  if (application) return { type: application.type ?? undefined, message: application.message };
   const temporal = causes(error).find(
     (cause) => cause instanceof TemporalFailure && !(cause instanceof WorkflowFailedError),
   );
   if (temporal instanceof Error) return { type: temporal.name, message: temporal.message };
   return { message: error instanceof Error ? error.message : 'the run did not complete' };
+}
+
+/** Why a start's run failed before a link existed, from the run's own summary or read from its result. */
+export type StartFailure = Partial<Omit<RunFailureSummary, 'message'>> & { message: string };
+
+/** The 502 of such a start: Ondato's status, reason code and refused field names, never its free text. */
+export function failedStart(workflowId: string, runId: string, failure: StartFailure): ApiError {
+  if (failure.type === FailureType.OndatoRequestRejected) {
+    return new ApiError(
+      502,
+      'ondato_rejected',
+      'Ondato refused to create the verification',
+      compact({
+        workflowId,
+        runId,
+        status: failure.ondatoStatus,
+        reason: failure.ondatoReason,
+        fields: failure.fields,
+      }),
+    );
+  }
+  return new ApiError(502, 'onboarding_failed', 'The onboarding failed before a customer URL existed', {
+    workflowId,
+    runId,
+    failure: compact({
+      type: failure.type,
+      stage: failure.stage,
+      message: failure.message,
+      ondatoStatus: failure.ondatoStatus,
+      ondatoReason: failure.ondatoReason,
+    }),
+  });
 }

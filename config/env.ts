@@ -39,6 +39,7 @@ export const ONDATO_HOST_PRESETS = {
 
 export const DEV_DEFAULTS = {
   apiKey: 'dev-api-key',
+  opsKey: 'dev-ops-key',
   ondatoClientId: 'simulator-client',
   ondatoClientSecret: 'simulator-secret',
   ondatoSetupId: '00000000-0000-4000-8000-000000000001',
@@ -69,6 +70,8 @@ export const envSchema = z.object({
   API_PORT: port.default(3000),
   API_PUBLIC_URL: optionalUrl,
   API_KEYS: csv.default([DEV_DEFAULTS.apiKey]),
+  /** Bearer keys of ops tooling: the routes that repair runs (resume) need one of these, not an API key. */
+  API_OPS_KEYS: csv.default([DEV_DEFAULTS.opsKey]),
   API_BODY_LIMIT: z.string().default('100kb'),
   /** How long POST /v1/onboardings waits for the customer URL before answering 202 (run started, URL pending). */
   API_START_WAIT_MS: positiveMs.default(10_000),

@@ -67,11 +67,31 @@ function checkProductionSecrets(env: Env): string[] {
   if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
     problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
+  if (env.API_OPS_KEYS.includes(DEV_DEFAULTS.opsKey)) {
+    problems.push(`API_OPS_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
+  }
   const devKey = Buffer.from(DEV_DEFAULTS.codecKey, 'base64');
   if (env.CODEC_KEYS.some((entry) => entry.key.equals(devKey))) {
     problems.push(`CODEC_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
   return problems;
+}
+
+/** Listed with the other problems, so one start names every variable to fix. */
+function checkOndatoHosts(env: Env): string[] {
+  try {
+    resolveOndatoHosts(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+/** An ops key that is also a product key would let every product backend repair runs. */
+function checkKeySeparation(env: Env): string[] {
+  const shared = env.API_OPS_KEYS.filter((key) => env.API_KEYS.includes(key));
+  return shared.length > 0 ? ['API_OPS_KEYS: a key must not also be one of API_KEYS'] : [];
 }
 
 function resolveCodec(env: Env, usesSimulator: boolean): CodecSettings {
@@ -123,6 +143,7 @@ function resolveSections(env: Env): AppConfig {
       port: env.API_PORT,
       publicUrl: env.API_PUBLIC_URL ?? apiUrl,
       keys: env.API_KEYS,
+      opsKeys: env.API_OPS_KEYS,
       bodyLimit: env.API_BODY_LIMIT,
       startWaitMs: env.API_START_WAIT_MS,
       temporalTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS,
@@ -172,7 +193,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
-  const problems = checkProductionSecrets(parsed.data);
+  const problems = [
+    ...checkKeySeparation(parsed.data),
+    ...checkProductionSecrets(parsed.data),
+    ...checkOndatoHosts(parsed.data),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return resolveSections(parsed.data);
 }

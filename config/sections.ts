@@ -35,6 +35,8 @@ export interface ApiSettings {
   /** The API's URL as browsers see it (the Temporal UI calls the codec endpoint from the browser). */
   publicUrl: string;
   keys: string[];
+  /** Keys of ops tooling (resume); never also product keys. */
+  opsKeys: string[];
   bodyLimit: string;
   startWaitMs: number;
   temporalTimeoutMs: number;

@@ -1,8 +1,11 @@
-/** The product backend's routes: start, read, review, cancel, retry. Bearer API key on every one. */
+/**
+ * The onboarding routes: start, read, review, cancel, retry for product backends (bearer API key), and resume
+ * for ops (bearer ops key; a product key is refused there).
+ */
 import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { requireApiKey } from '../auth';
+import { requireApiKey, requireOpsKey } from '../auth';
 import { ApiError, parseOrThrow } from '../errors';
 import type { OnboardingService, StartOutcome } from '../onboarding-service';
 import {
@@ -19,6 +22,7 @@ import {
   customerIdSchema,
   onboardingLinkSchema,
   onboardingStatusSchema,
+  resumeRequestSchema,
   retryOnboardingRequestSchema,
   reviewRequestSchema,
   startOnboardingRequestSchema,
@@ -27,6 +31,8 @@ import {
 export interface OnboardingRoutesDeps {
   service: OnboardingService;
   apiKeys: readonly string[];
+  /** Keys of ops tooling: resume needs one (an API key is not one). */
+  opsKeys: readonly string[];
   bodyLimit: string;
   logger: Logger;
 }
@@ -47,6 +53,15 @@ export function jsonBody(limit: string): RequestHandler[] {
 const customerParams = z.object({ customerId: customerIdSchema });
 
 const unauthorized: ResponseSpec = { description: 'Missing or invalid API key', errors: ['unauthorized'] };
+const notOps: ResponseSpec = {
+  description: 'Missing or invalid ops key (a product API key is not one)',
+  errors: ['unauthorized'],
+};
+const startFailed: ResponseSpec = {
+  description:
+    'The run failed before a customer URL existed: Ondato refused the verification (its status, reason code and field names), or another failure (its type, stage and our message)',
+  errors: ['ondato_rejected', 'onboarding_failed'],
+};
 const notFound: ResponseSpec = { description: 'No onboarding for this customer', errors: ['not_found'] };
 const started = (description: string): ResponseSpec => ({
   description,
@@ -60,7 +75,7 @@ export const ONBOARDING_OPERATIONS = {
     path: '/v1/onboardings',
     summary: 'Start (or join) the onboarding of a customer',
     description:
-      'Starts the onboarding workflow and waits until Ondato issued the customer URL. Repeating the call while the run is open joins it (200, same URL). A completed onboarding is never restarted silently: use retry.',
+      "Starts the onboarding workflow and waits until Ondato issued the customer URL. Repeating the call while the run is open joins it (200, same URL). After a run that failed or was terminated, a new run starts and takes over that run's finished verification if the customer had finished (resumedFromKycId, no customer URL). A completed onboarding is never restarted silently: use retry.",
     tag: 'Onboardings',
     security: 'apiKey',
     body: { schema: startOnboardingRequestSchema },
@@ -73,10 +88,7 @@ export const ONBOARDING_OPERATIONS = {
       409: { description: 'The onboarding already completed', errors: ['onboarding_completed'] },
       413: tooLarge,
       415: notJson,
-      502: {
-        description: 'Ondato refused the verification, or the run failed before a URL existed',
-        errors: ['ondato_rejected', 'onboarding_failed'],
-      },
+      502: startFailed,
       503: temporalUnavailable,
     },
   },
@@ -138,7 +150,7 @@ export const ONBOARDING_OPERATIONS = {
     path: '/v1/onboardings/:customerId/retry',
     summary: 'Start a fresh run after one that ended without approval',
     description:
-      'Allowed after a failed, terminated, expired, abandoned, cancelled or rejected run. The registration is sent again: the API never reads personal data back out of workflow history.',
+      "Allowed after a failed, terminated, expired, abandoned, cancelled or rejected run. The registration is sent again: the API never reads personal data back out of workflow history. The new run takes over the earlier run's finished verification (resumedFromKycId, no customer URL) unless that run ended rejected, expired or abandoned; then the customer goes through Ondato again.",
     tag: 'Onboardings',
     security: 'apiKey',
     params: customerParams,
@@ -156,10 +168,31 @@ export const ONBOARDING_OPERATIONS = {
       },
       413: tooLarge,
       415: notJson,
-      502: {
-        description: 'Ondato refused the verification, or the run failed before a URL existed',
-        errors: ['ondato_rejected', 'onboarding_failed'],
+      502: startFailed,
+      503: temporalUnavailable,
+    },
+  },
+  resume: {
+    method: 'post',
+    path: '/v1/onboardings/:customerId/resume',
+    summary: 'Resume a parked run now (ops)',
+    description:
+      "A run whose step failed after the customer had a link parks in stage needs_attention (see attention in the state) and retries by itself later; this runs the failed step again now. Needs an ops key (API_OPS_KEYS) as the bearer token: a product backend's API key is refused.",
+    tag: 'Onboardings',
+    security: 'apiKey',
+    params: customerParams,
+    body: { schema: resumeRequestSchema },
+    responses: {
+      200: {
+        description: 'Resumed: the state as the failed step starts again',
+        body: onboardingStatusSchema,
       },
+      400: invalidRequest,
+      401: notOps,
+      404: notFound,
+      409: { description: 'The run is not parked, or no longer running', errors: ['not_parked'] },
+      413: tooLarge,
+      415: notJson,
       503: temporalUnavailable,
     },
   },
@@ -239,6 +272,14 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
       'onboarding retry',
     );
     res.status(statusFor(outcome)).location(locationOf(customerId)).json(outcome.link);
+  });
+
+  route(router, ONBOARDING_OPERATIONS.resume, requireOpsKey(deps.opsKeys), ...json, async (req, res) => {
+    const customerId = customerIdOf(req);
+    const request = parseOrThrow(resumeRequestSchema, req.body);
+    const status = await service.resume(customerId, request);
+    logger.info({ reqId: req.id, customerId, requestedBy: request.requestedBy }, 'onboarding resumed');
+    res.json(status);
   });
 
   return router;

@@ -1,4 +1,7 @@
-/** The pure parts: credential and signature checks, the allow-list, and how request bodies are normalised. */
+/**
+ * The pure parts: credential and signature checks, the allow-list, ops keys in the configuration, and how
+ * request bodies are normalised.
+ */
 import { BlockList } from 'node:net';
 import {
   buildAllowList,
@@ -7,7 +10,8 @@ import {
   matchesAny,
   signWebhookBody,
 } from '../../api/auth';
-import { startOnboardingRequestSchema } from '../../api/schemas';
+import { resumeRequestSchema, startOnboardingRequestSchema } from '../../api/schemas';
+import { ConfigError, DEV_DEFAULTS, loadConfig } from '../../config';
 import { signature as simulatorSignature } from '../../simulator/webhooks';
 
 describe('webhook signature', () => {
@@ -68,6 +72,45 @@ describe('credentials', () => {
   });
 });
 
+describe('ops keys', () => {
+  const realOndato = {
+    ONDATO_ENV: 'production',
+    ONDATO_CLIENT_ID: 'prod-client',
+    ONDATO_CLIENT_SECRET: 'prod-secret',
+    ONDATO_SETUP_ID: '11111111-1111-4111-8111-111111111111',
+    WEBHOOK_PASSWORD: 'prod-webhook-password',
+    CALLBACK_SECRET: 'prod-callback-secret',
+    API_KEYS: 'prod-api-key',
+    CODEC_KEYS: `prod:${Buffer.alloc(32, 7).toString('base64')}`,
+  };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('default to the development key, which real Ondato refuses', () => {
+    expect(loadConfig({}).api.opsKeys).toEqual([DEV_DEFAULTS.opsKey]);
+    expect(problems(realOndato)).toEqual([
+      'API_OPS_KEYS: the development key must not be used when ONDATO_ENV=production',
+    ]);
+    expect(loadConfig({ ...realOndato, API_OPS_KEYS: 'ops-1, ops-2' }).api.opsKeys).toEqual([
+      'ops-1',
+      'ops-2',
+    ]);
+  });
+
+  it('are never also product keys', () => {
+    expect(problems({ API_KEYS: 'shared,product', API_OPS_KEYS: 'shared' })).toEqual([
+      'API_OPS_KEYS: a key must not also be one of API_KEYS',
+    ]);
+  });
+});
+
 describe('start request normalisation', () => {
   const parse = (registration: Record<string, unknown>) =>
     startOnboardingRequestSchema.parse({ customerId: 'c-1', registration }).registration;
@@ -88,5 +131,16 @@ describe('start request normalisation', () => {
 
   it('accepts an empty registration: every field is optional', () => {
     expect(parse({})).toEqual({});
+  });
+});
+
+describe('resume request', () => {
+  it('needs who resumed, trimmed, and nothing unknown', () => {
+    expect(resumeRequestSchema.parse({ requestedBy: ' ops-7 ', note: 'rotated' })).toEqual({
+      requestedBy: 'ops-7',
+      note: 'rotated',
+    });
+    expect(resumeRequestSchema.safeParse({ requestedBy: '  ' }).success).toBe(false);
+    expect(resumeRequestSchema.safeParse({ requestedBy: 'ops-7', reason: 'x' }).success).toBe(false);
   });
 });

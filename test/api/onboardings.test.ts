@@ -188,17 +188,34 @@ describe('onboarding routes', () => {
     const customerId = uniqueCustomerId();
     await env.control.setFault({ route: 'createIdv', mode: 'status', status: 400, times: 1 });
 
+    const startedAt = Date.now();
     const refused = await start(customerId);
+    // At once, from what the run recorded: no wait for the run to close.
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
     expect(refused.status).toBe(502);
-    expect(refused.body.error).toMatchObject({
+    expect(refused.body.error).toEqual({
       code: 'ondato_rejected',
-      details: { workflowId: `onboarding-${customerId}`, status: 400 },
+      message: expect.any(String),
+      details: {
+        workflowId: `onboarding-${customerId}`,
+        runId: expect.any(String),
+        status: 400,
+        reason: 'ValidationFailed',
+      },
     });
     expect(JSON.stringify(refused.body)).not.toContain(REGISTRATION.email);
 
-    const failed = await getStatus(customerId);
-    expect(failed.status).toBe(200);
-    expect(failed.body).toMatchObject({ status: 'FAILED', failure: { type: 'OndatoRequestRejected' } });
+    // The run closes once it told the backend (onboarding.failed); GET says where and why, with codes only.
+    const failed = await waitForStatus(customerId, (s) => s.status === 'FAILED', 'the run to close');
+    expect(failed).toMatchObject({ runId: refused.body.error.details.runId });
+    expect(failed.failure).toEqual({
+      type: 'OndatoRequestRejected',
+      stage: 'creating_verification',
+      message: 'Ondato refused the request',
+      ondatoStatus: 400,
+      ondatoReason: 'ValidationFailed',
+    });
+    expect(JSON.stringify(failed)).not.toContain('Injected fault');
 
     const again = await start(customerId);
     expect(again.status).toBe(201);

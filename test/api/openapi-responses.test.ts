@@ -21,6 +21,7 @@ import { onboardingWorkflowId } from '../../contract';
 import { TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';
 import { waitFor } from '../helpers/wait-for';
 import {
+  API_KEY,
   apiEnv,
   basicAuth,
   bearer,
@@ -28,6 +29,7 @@ import {
   createApiTestEnv,
   envelope,
   FAST_TIMEOUTS,
+  OPS_KEY,
   REGISTRATION,
   uniqueCustomerId,
   type ApiTestEnv,
@@ -204,6 +206,11 @@ describe('OpenAPI document against real answers', () => {
     get: (path: string) => request(app).get(path).set('Authorization', bearer()),
     post: (path: string, body: object) => request(app).post(path).set('Authorization', bearer()).send(body),
   });
+  /** Resume is for ops: their key, not a product backend's. */
+  const ops = (app: Express = env.app) => ({
+    post: (path: string, body: object) =>
+      request(app).post(path).set('Authorization', bearer(OPS_KEY)).send(body),
+  });
   const startBody = (customerId: string) => ({
     customerId,
     registration: REGISTRATION,
@@ -311,10 +318,37 @@ describe('OpenAPI document against real answers', () => {
       const customerId = uniqueCustomerId('oa');
       const refused = await checked(api().post('/v1/onboardings', startBody(customerId)));
       expect(refused.body.error.code).toBe('ondato_rejected');
+      // The start answers as soon as the run knows it failed; the run closes once it told the backend.
+      await waitForState(customerId, (state) => state.status === 'FAILED');
       const again = await checked(
         api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
       );
       expect(again.body.error.code).toBe('ondato_rejected');
+    });
+
+    it('resuming a parked run (200, 409)', async () => {
+      const customerId = uniqueCustomerId('oa-park');
+      const started = await checked(api().post('/v1/onboardings', startBody(customerId)));
+      const early = await checked(
+        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-1' }),
+      );
+      expect(early.body.error.code).toBe('not_parked');
+      // Ondato loses the identification once: the run parks instead of failing.
+      await env.control.setFault({ route: 'getKyc', mode: 'status', status: 404, times: 1 });
+      await env.control.complete(started.body.idvId as string, { outcome: 'approved' });
+      await waitForState(customerId, (state) => state.stage === 'needs_attention');
+      expect((await checked(api().get(`/v1/onboardings/${customerId}`))).body.attention).toMatchObject({
+        reason: 'OndatoRequestRejected',
+      });
+      const resumed = await checked(
+        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-1' }),
+      );
+      expect(resumed.status).toBe(200);
+      await waitForState(customerId, (state) => state.status === 'COMPLETED');
+      const closed = await checked(
+        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-1' }),
+      );
+      expect(closed.body.error.code).toBe('not_parked');
     });
 
     it('a customer URL that does not come in time (202)', async () => {
@@ -333,37 +367,43 @@ describe('OpenAPI document against real answers', () => {
       // First: the readiness probe's call keeps retrying in the background for a while after its answer.
       expect((await checked(request(down).get('/readyz'))).status).toBe(503);
       const nobody = uniqueCustomerId('nobody');
+      // Each action with the key it needs: resume is the ops' (a product key is refused there).
       const actions = [
-        ['review', { reviewerId: 'ops-1', decision: 'approved' }],
-        ['cancel', { requestedBy: 'backend' }],
-        ['retry', { registration: REGISTRATION }],
+        ['review', { reviewerId: 'ops-1', decision: 'approved' }, API_KEY],
+        ['cancel', { requestedBy: 'backend' }, API_KEY],
+        ['retry', { registration: REGISTRATION }, API_KEY],
+        ['resume', { requestedBy: 'ops-1' }, OPS_KEY],
       ] as const;
-      const posts: Array<[string, object]> = [
-        ['/v1/onboardings', startBody(nobody)],
-        ...actions.map(([action, body]): [string, object] => [`/v1/onboardings/${nobody}/${action}`, body]),
+      const posts: Array<[string, object, string]> = [
+        ['/v1/onboardings', startBody(nobody), API_KEY],
+        ...actions.map(([action, body, key]): [string, object, string] => [
+          `/v1/onboardings/${nobody}/${action}`,
+          body,
+          key,
+        ]),
       ];
-      for (const [path, body] of posts) {
+      const post = (app: Express, path: string, key: string) =>
+        request(app).post(path).set('Authorization', bearer(key));
+      for (const [path, body, key] of posts) {
         expect((await checked(request(env.app).post(path).send(body))).status).toBe(401);
-        expect((await checked(api().post(path, { unknownField: true }))).status).toBe(400);
-        const malformed = request(env.app)
-          .post(path)
-          .set('Authorization', bearer())
+        expect((await checked(post(env.app, path, key).send({ unknownField: true }))).status).toBe(400);
+        const malformed = post(env.app, path, key)
           .set('Content-Type', 'application/json')
           .send('{"customerId": ');
         expect((await checked(malformed)).body.error.code).toBe('malformed_json');
-        const text = request(env.app)
-          .post(path)
-          .set('Authorization', bearer())
-          .set('Content-Type', 'text/plain')
-          .send('x');
+        const text = post(env.app, path, key).set('Content-Type', 'text/plain').send('x');
         expect((await checked(text)).status).toBe(415);
-        const huge = api().post(path, { note: 'x'.repeat(200_000) });
+        const huge = post(env.app, path, key).send({ note: 'x'.repeat(200_000) });
         expect((await checked(huge)).status).toBe(413);
-        expect((await checked(api(down).post(path, body))).status).toBe(503);
+        expect((await checked(post(down, path, key).send(body))).status).toBe(503);
       }
-      for (const [action, body] of actions) {
-        expect((await checked(api().post(`/v1/onboardings/${nobody}/${action}`, body))).status).toBe(404);
+      for (const [action, body, key] of actions) {
+        const path = `/v1/onboardings/${nobody}/${action}`;
+        expect((await checked(post(env.app, path, key).send(body))).status).toBe(404);
       }
+      // A product backend's key does not resume runs.
+      const productKey = await checked(api().post(`/v1/onboardings/${nobody}/resume`, { requestedBy: 'x' }));
+      expect(productKey.status).toBe(401);
       expect((await checked(api().get(`/v1/onboardings/${nobody}`))).status).toBe(404);
       expect((await checked(api().get('/v1/onboardings/-bad%20id'))).status).toBe(400);
       expect((await checked(request(env.app).get(`/v1/onboardings/${nobody}`))).status).toBe(401);

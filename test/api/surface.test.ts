@@ -256,6 +256,7 @@ describe('API surface', () => {
           '/v1/onboardings',
           '/v1/onboardings/{customerId}',
           '/v1/onboardings/{customerId}/cancel',
+          '/v1/onboardings/{customerId}/resume',
           '/v1/onboardings/{customerId}/retry',
           '/v1/onboardings/{customerId}/review',
           '/webhooks/ondato',

@@ -24,6 +24,8 @@ import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/call
 import { TEST_CODEC_ENV } from '../../helpers/codec-keys';
 
 export const API_KEY = 'test-api-key';
+/** An ops key (API_OPS_KEYS): resume needs one; API keys are not ops keys. */
+export const OPS_KEY = 'test-ops-key';
 export const WEBHOOK_USER = 'ondato-hooks';
 export const WEBHOOK_PASSWORD = 'hook-password';
 export const CALLBACK_SECRET = 'callback-secret';
@@ -77,6 +79,7 @@ export function apiEnv(overrides: Record<string, string> = {}): Record<string, s
   return {
     NODE_ENV: 'test',
     API_KEYS: `other-key,${API_KEY}`,
+    API_OPS_KEYS: OPS_KEY,
     WEBHOOK_USERNAME: WEBHOOK_USER,
     WEBHOOK_PASSWORD: WEBHOOK_PASSWORD,
     API_START_WAIT_MS: '10000',
