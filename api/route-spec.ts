@@ -11,7 +11,7 @@ import type { ErrorCode } from './errors';
 export type HttpMethod = 'get' | 'post' | 'options';
 export type OperationTag = 'Onboardings' | 'Webhooks' | 'Codec' | 'Operations';
 /** The security schemes of the document; `none` for open routes. */
-export type OperationSecurity = 'apiKey' | 'webhookBasic' | 'codecToken' | 'none';
+export type OperationSecurity = 'apiKey' | 'opsKey' | 'webhookBasic' | 'codecToken' | 'none';
 /** Response headers the document describes (./openapi/document.ts); a declared one is always sent. */
 export type ResponseHeader = 'Location' | 'Retry-After';
 

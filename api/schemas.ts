@@ -121,6 +121,9 @@ export const timeoutsSchema = component(
     downloadHeartbeatTimeoutMs: duration(SECOND, 10 * 60 * SECOND)
       .optional()
       .describe('A document download silent for this long is retried'),
+    parkedRetryMs: duration(SECOND, 7 * DAY)
+      .optional()
+      .describe('A parked run (needs_attention) retries its failed step by itself after this long'),
   }),
   {
     id: 'Timeouts',

@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ruleSchema } from './control-schemas';
+import { documentOverridesSchema, ruleSchema } from './control-schemas';
 import type { Logger } from './log';
 import { registrationInputSchema } from './request-schemas';
 import type { SimIdentityVerification, SimKycIdentification } from './store';
@@ -70,21 +70,8 @@ const identificationSchema = z.strictObject({
   status: text,
   statusReason: nullableText,
   isCrossChecked: z.boolean(),
-  document: z.strictObject({
-    type: nullableText,
-    fullName: nullableText,
-    firstName: nullableText,
-    middleName: nullableText,
-    lastName: nullableText,
-    dateOfBirth: nullableText,
-    personalCode: nullableText,
-    documentNumber: nullableText,
-    dateOfIssue: nullableText,
-    dateOfExpiration: nullableText,
-    nationalityIso3: nullableText,
-    countryIso3: nullableText,
-    gender: nullableText,
-  }),
+  // Every field present (null when absent): the stored document is complete, unlike an override.
+  document: documentOverridesSchema.required(),
   documentFiles: z.array(fileSchema),
   faceFiles: z.array(fileSchema),
   rules: z.array(ruleSchema),

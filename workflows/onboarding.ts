@@ -65,11 +65,14 @@ const callbackCalls = proxyActivities<OnboardingActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
-/** A failing run tells the backend, but does not stay open for a day doing so. */
+/**
+ * A failing run tells the backend, but briefly: until the run closes, a new start joins it instead of starting
+ * over, and GET already shows the failure if the callback is lost.
+ */
 const failureCallbackCalls = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
 /** `patched()` ids: one per behaviour change that running histories must replay around. */

@@ -106,6 +106,7 @@ export function buildOpenApiDocument(operations: readonly Operation[]): OpenApiD
       schemas: { Error: errorResponseSchema },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' },
+        opsKey: { type: 'http', scheme: 'bearer', description: 'An ops key from API_OPS_KEYS' },
         webhookBasic: { type: 'http', scheme: 'basic', description: 'WEBHOOK_USERNAME / WEBHOOK_PASSWORD' },
         codecToken: { type: 'http', scheme: 'bearer', description: 'A token from CODEC_ENDPOINT_TOKENS' },
       },

@@ -179,7 +179,7 @@ export const ONBOARDING_OPERATIONS = {
     description:
       "A run whose step failed after the customer had a link parks in stage needs_attention (see attention in the state) and retries by itself later; this runs the failed step again now. Needs an ops key (API_OPS_KEYS) as the bearer token: a product backend's API key is refused.",
     tag: 'Onboardings',
-    security: 'apiKey',
+    security: 'opsKey',
     params: customerParams,
     body: { schema: resumeRequestSchema },
     responses: {

@@ -183,6 +183,7 @@ describe('codec configuration', () => {
     WEBHOOK_PASSWORD: 'prod-webhook-password',
     CALLBACK_SECRET: 'prod-callback-secret',
     API_KEYS: 'prod-api-key',
+    API_OPS_KEYS: 'prod-ops-key',
   };
 
   function configProblems(env: Record<string, string>): string {
