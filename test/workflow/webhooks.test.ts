@@ -3,23 +3,15 @@
  * for one delivery, never for another verification. The proof is the workflow clock: the test server only
  * moves it when the test lets it, so a wake-up that needed the 15-minute poll shows up as 15 minutes.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_TIMEOUTS } from '../../contract';
-import {
-  MINUTE,
-  createTimeSkippingEnv,
-  stateOf,
-  stateWhen,
-  webhook,
-  withScenario,
-} from './support/time-skipping-env';
+import { MINUTE, startTestBed, stateOf, stateWhen, webhook, type TestBed } from './support/time-skipping-env';
 
-let env: TestWorkflowEnvironment;
+let bed: TestBed;
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
+  bed = await startTestBed();
 });
 afterAll(async () => {
-  await env?.teardown();
+  await bed?.teardown();
 });
 
 const POLL = DEFAULT_TIMEOUTS.pollIntervalMs;
@@ -30,7 +22,7 @@ function customerTook(record: { timestamps: { startedAt: string; customerFinishe
 
 describe('webhooks', () => {
   it('a webhook wakes the wait at once instead of at the next poll', () =>
-    withScenario(env, async ({ start, ondato, now }) => {
+    bed.scenario(async ({ start, ondato, now }) => {
       const { handle } = await start();
       await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
       const before = await now();
@@ -47,7 +39,7 @@ describe('webhooks', () => {
     }));
 
   it('without a webhook the poll finds the finished customer after the poll interval', () =>
-    withScenario(env, async ({ start, ondato }) => {
+    bed.scenario(async ({ start, ondato }) => {
       const { handle } = await start();
       await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
       ondato.customerFinishes();
@@ -59,7 +51,7 @@ describe('webhooks', () => {
     }));
 
   it('counts a delivery id once, however often Ondato redelivers it', () =>
-    withScenario(env, async ({ start, ondato }) => {
+    bed.scenario(async ({ start, ondato }) => {
       const { handle } = await start();
       await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
       await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
@@ -81,7 +73,7 @@ describe('webhooks', () => {
     }));
 
   it('ignores a webhook for another verification: the poll, not the webhook, ends the wait', () =>
-    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+    bed.scenario(async ({ start, ondato, env: testEnv }) => {
       const { handle } = await start();
       await ondato.until((fake) => fake.calls.getVerification === 1, 'the first check');
       ondato.customerFinishes(); // a check now would see the customer finished
@@ -99,7 +91,7 @@ describe('webhooks', () => {
     }));
 
   it('a webhook that lands while a check is running wakes the wait as soon as the check returns', () =>
-    withScenario(env, async ({ start, ondato }) => {
+    bed.scenario(async ({ start, ondato }) => {
       const firstCheck = ondato.hold('getVerification');
       const { handle } = await start();
       await firstCheck.entered; // Ondato has answered "Started"; the answer is still on its way

@@ -1,13 +1,14 @@
 /**
  * The onboarding workflow on Temporal's time-skipping test server, with stubbed activities: days-long deadlines
- * pass in milliseconds. One server per test file (time skipping is global to a server, so tests in a file run
- * one after another, as jest does), one worker and task queue per test.
+ * pass in milliseconds. One server and one worker per test file (time skipping is global to a server, so the
+ * tests of a file run one after another, as jest does), a fresh customer and scripted Ondato per test.
  *
  * Client and worker use the project's encrypting data converter (test keys), as production does.
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
+import { ApplicationFailure, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -23,6 +24,7 @@ import {
   type OnboardingState,
   type OndatoWebhookSignal,
 } from '../../../contract';
+import type { OnboardingActivities } from '../../../activities';
 import type { onboardingWorkflow } from '../../../workflows/onboarding';
 import { ensureTestServer } from '../../../scripts/time-skipping-server';
 import { harness } from '../../harness/env';
@@ -46,7 +48,7 @@ export const DAY = 24 * HOUR;
 
 export type OnboardingHandle = WorkflowHandle<typeof onboardingWorkflow>;
 
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const server = await ensureTestServer();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: server.path } },
@@ -64,69 +66,114 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 
 export interface Scenario {
   env: TestWorkflowEnvironment;
-  client: Client;
   ondato: FakeOndato;
   customerId: string;
   workflowId: string;
-  taskQueue: string;
   /** Starts the run as the API does (update-with-start) and returns the customer link with the handle. */
   start(input?: Partial<OnboardingInput>): Promise<{ link: CustomerLink; handle: OnboardingHandle }>;
   /** The workflow clock of the test server. */
   now(): Promise<number>;
 }
 
+export interface TestBed {
+  env: TestWorkflowEnvironment;
+  /**
+   * Runs `body` against a fresh customer and its own scripted Ondato. A run still open at the end is
+   * terminated, so a test that leaves one waiting cannot hold time skipping for the next test.
+   */
+  scenario(body: (scenario: Scenario) => Promise<void>): Promise<void>;
+  teardown(): Promise<void>;
+}
+
 /**
- * Runs `body` with a worker over the fake's activities. Runs still open at the end are terminated, so a test
- * that leaves one waiting cannot hold time skipping for the next test.
+ * Activities route to the scenario of the run that scheduled them (by workflow id), so one worker serves every
+ * test of a file: creating a worker loads the workflow bundle, which costs more than most scenarios.
  */
-export async function withScenario(
-  env: TestWorkflowEnvironment,
-  body: (scenario: Scenario) => Promise<void>,
-): Promise<void> {
-  const customerId = `c-${randomUUID().slice(0, 8)}`;
-  const ondato = new FakeOndato(customerId);
+function routedActivities(fakes: Map<string, OnboardingActivities>): OnboardingActivities {
+  const fakeOfCaller = (): OnboardingActivities => {
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '(none)';
+    const fake = fakes.get(workflowId);
+    if (!fake) throw ApplicationFailure.nonRetryable(`no scenario for ${workflowId}`, 'TestMisuse');
+    return fake;
+  };
+  return {
+    createVerification: (input) => fakeOfCaller().createVerification(input),
+    getVerification: (idvId) => fakeOfCaller().getVerification(idvId),
+    getIdentification: (kycId) => fakeOfCaller().getIdentification(kycId),
+    storeDocument: (input) => fakeOfCaller().storeDocument(input),
+    notifyBackend: (input) => fakeOfCaller().notifyBackend(input),
+  };
+}
+
+/** One time-skipping server and one worker for a test file (see the top of this file). */
+export async function startTestBed(): Promise<TestBed> {
+  const env = await createTimeSkippingEnv();
+  const fakes = new Map<string, OnboardingActivities>();
   const taskQueue = `onboarding-ts-${randomUUID()}`;
-  const workflowId = onboardingWorkflowId(customerId);
-  const client = env.client;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: { codePath: harness().bundlePath },
-    activities: ondato.activities(),
+    activities: routedActivities(fakes),
     dataConverter: testDataConverter(),
     shutdownGraceTime: '1 second',
   });
-  const scenario: Scenario = {
-    env,
-    client,
-    ondato,
-    customerId,
-    workflowId,
-    taskQueue,
-    async start(input = {}) {
-      const startOperation = new WithStartWorkflowOperation<typeof onboardingWorkflow>(
-        ONBOARDING_WORKFLOW_TYPE,
-        {
+  const running = worker.run();
+  const stopped = running.then(() => {
+    throw new Error('the worker stopped during a scenario');
+  });
+  stopped.catch(() => undefined); // observed by each scenario's race below
+
+  async function scenario(body: (scenario: Scenario) => Promise<void>): Promise<void> {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    const workflowId = onboardingWorkflowId(customerId);
+    const ondato = new FakeOndato(customerId);
+    fakes.set(workflowId, ondato.activities());
+    const client = env.client;
+    try {
+      await Promise.race([
+        body({
+          env,
+          ondato,
+          customerId,
           workflowId,
-          taskQueue,
-          args: [{ customerId, registration: REGISTRATION, ...input }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        },
-      );
-      const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, {
-        startWorkflowOperation: startOperation,
-      });
-      return { link, handle: await startOperation.workflowHandle() };
-    },
-    now: () => env.currentTimeMs(),
-  };
-  try {
-    // A test that fails while it holds an activity open must not keep the worker from shutting down.
-    await worker.runUntil(body(scenario).finally(() => ondato.releaseAll()));
-  } finally {
-    await terminateIfRunning(client, workflowId);
+          async start(input = {}) {
+            const startOperation = new WithStartWorkflowOperation<typeof onboardingWorkflow>(
+              ONBOARDING_WORKFLOW_TYPE,
+              {
+                workflowId,
+                taskQueue,
+                args: [{ customerId, registration: REGISTRATION, ...input }],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              },
+            );
+            const link = await client.workflow.executeUpdateWithStart(customerLinkUpdate, {
+              startWorkflowOperation: startOperation,
+            });
+            return { link, handle: await startOperation.workflowHandle() };
+          },
+          now: () => env.currentTimeMs(),
+        }),
+        stopped,
+      ]);
+    } finally {
+      // A test that fails while it holds an activity open must not leave the worker busy with it.
+      ondato.releaseAll();
+      await terminateIfRunning(client, workflowId);
+      fakes.delete(workflowId);
+    }
   }
+
+  return {
+    env,
+    scenario,
+    async teardown() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
 }
 
 async function terminateIfRunning(client: Client, workflowId: string): Promise<void> {

@@ -1,11 +1,12 @@
 /**
- * The slow paths with people in them: Ondato reviewing an identification for days (`Awaiting`), and our own ops
- * reviewing a doubtful one (manual review, escalation after 2 days, the review update and its validator).
- * Default timeouts throughout; the time-skipping server makes the days pass.
+ * The paths with people in them, default timeouts throughout: Ondato reviewing an identification for days
+ * (`Awaiting`); our ops reviewing a doubtful one (manual review, escalation after 2 days, the review update and
+ * its validator); and ending a run before it decides (the cancel update, a Temporal cancellation). The
+ * time-skipping server makes the days pass.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
+  cancelUpdate,
   DEFAULT_TIMEOUTS,
   KycStatusKey,
   OnboardingStageKey,
@@ -17,22 +18,22 @@ import {
   DAY,
   HOUR,
   MINUTE,
-  createTimeSkippingEnv,
+  startTestBed,
   keywordAttribute,
   stateOf,
   stateWhen,
   webhook,
-  withScenario,
+  type TestBed,
   type OnboardingHandle,
   type Scenario,
 } from './support/time-skipping-env';
 
-let env: TestWorkflowEnvironment;
+let bed: TestBed;
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
+  bed = await startTestBed();
 });
 afterAll(async () => {
-  await env?.teardown();
+  await bed?.teardown();
 });
 
 /** Update events in the run's history: a refused update must add none. */
@@ -66,7 +67,7 @@ async function startInManualReview({ start, ondato }: Scenario): Promise<Onboard
 
 describe('Ondato review (KYC Awaiting)', () => {
   it('waits in awaiting_ondato_review, keeps polling, and decides when Ondato does', () =>
-    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+    bed.scenario(async ({ start, ondato, env: testEnv }) => {
       const { handle } = await start();
       ondato.customerFinishes({ status: 'Awaiting' });
       await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
@@ -98,7 +99,7 @@ describe('Ondato review (KYC Awaiting)', () => {
     }));
 
   it('hands the identification to ops when Ondato has not decided by its 3-day deadline', () =>
-    withScenario(env, async ({ start, ondato, env: testEnv }) => {
+    bed.scenario(async ({ start, ondato, env: testEnv }) => {
       expect(DEFAULT_TIMEOUTS.ondatoReviewDeadlineMs).toBe(3 * DAY);
       const { handle } = await start();
       ondato.customerFinishes({ status: 'Awaiting' });
@@ -125,7 +126,7 @@ describe('Ondato review (KYC Awaiting)', () => {
 
 describe('manual review by ops', () => {
   it('escalates after 2 days without a decision, keeps waiting, and ends with the ops approval', () =>
-    withScenario(env, async (scenario) => {
+    bed.scenario(async (scenario) => {
       const { ondato, env: testEnv } = scenario;
       const handle = await startInManualReview(scenario);
       const inReview = await stateOf(handle);
@@ -170,7 +171,7 @@ describe('manual review by ops', () => {
     }));
 
   it('ends rejected when ops reject before the escalation, with no escalation callback', () =>
-    withScenario(env, async (scenario) => {
+    bed.scenario(async (scenario) => {
       const { ondato } = scenario;
       const handle = await startInManualReview(scenario);
       const decided = await handle.executeUpdate(submitReviewUpdate, {
@@ -184,7 +185,7 @@ describe('manual review by ops', () => {
     }));
 
   it('refuses a review outside manual review, and a malformed one in it, leaving no history', () =>
-    withScenario(env, async (scenario) => {
+    bed.scenario(async (scenario) => {
       const { start, ondato } = scenario;
       const { handle } = await start();
       const updatesBefore = await updateEventCount(handle); // the customer-link update of the start
@@ -207,4 +208,105 @@ describe('manual review by ops', () => {
       expect(await updateEventCount(handle)).toBe(updatesBefore);
       expect((await stateOf(handle)).stage).toBe('manual_review');
     }));
+});
+
+/**
+ * Waits until the first check has returned, so no activity is in flight when the test cancels. The Java test
+ * server (1.32.1) can deadlock a run when an activity completes while the workflow task that cancels it is out
+ * (about half the time with a cancel update sent right after the start); the dev server does not.
+ */
+async function awaitingCustomer({ start }: Scenario): Promise<OnboardingHandle> {
+  const { handle } = await start();
+  await stateWhen(handle, (state) => state.idvStatus === 'Started', 'the first check');
+  return handle;
+}
+
+describe('cancellation', () => {
+  it.each([
+    { stage: 'awaiting_customer', reach: awaitingCustomer },
+    { stage: 'manual_review', reach: startInManualReview },
+  ])('the cancel update ends a run in $stage as cancelled and tells the backend', ({ reach }) =>
+    bed.scenario(async (scenario) => {
+      const { ondato } = scenario;
+      const handle = await reach(scenario);
+      const cancelled = await handle.executeUpdate(cancelUpdate, {
+        args: [{ requestedBy: 'ops-eve', reason: 'duplicate account' }],
+      });
+      expect(cancelled.outcome).toBe('cancelled');
+
+      const record = await handle.result();
+      expect(record.outcome).toBe('cancelled');
+      expect(record.reasons).toEqual(['cancelled_by:ops-eve', 'cancel_reason:duplicate account']);
+      expect(ondato.callbacks).toMatchObject([{ type: 'onboarding.completed', outcome: 'cancelled' }]);
+      expect(await keywordAttribute(handle, OutcomeKey)).toBe('cancelled');
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+    }),
+  );
+
+  it('refuses the cancel update once a decision exists (here: while the backend is being notified)', () =>
+    bed.scenario(async ({ start, ondato }) => {
+      const { handle } = await start();
+      const notifying = ondato.hold('notifyBackend');
+      ondato.customerFinishes();
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
+      await notifying.entered;
+      expect(await stateOf(handle)).toMatchObject({ stage: 'notifying', outcome: 'approved' });
+
+      const refusal = await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: 'ops-eve' }] }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /can no longer be cancelled \(outcome: approved\)/,
+      );
+
+      notifying.release();
+      const record = await handle.result();
+      expect(record.outcome).toBe('approved');
+      expect(ondato.callbacks).toMatchObject([{ type: 'onboarding.completed', outcome: 'approved' }]);
+    }));
+
+  it('refuses a cancel update without requestedBy', () =>
+    bed.scenario(async ({ start }) => {
+      const { handle } = await start();
+      const refusal = await handle.executeUpdate(cancelUpdate, { args: [{ requestedBy: '' }] }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect((refusal as WorkflowUpdateFailedError).cause?.message).toMatch(/requestedBy is required/);
+      expect((await stateOf(handle)).stage).toBe('awaiting_customer');
+    }));
+
+  it('a Temporal cancellation (client or UI) records outcome cancelled and tells the backend', () =>
+    bed.scenario(async (scenario) => {
+      const { ondato } = scenario;
+      const handle = await awaitingCustomer(scenario);
+      await handle.cancel();
+      await ondato.until((fake) => fake.callbacks.length === 1, 'the completion callback');
+      expect(ondato.callbacks).toMatchObject([
+        { type: 'onboarding.completed', outcome: 'cancelled', reasons: ['cancelled'] },
+      ]);
+      await handle.result().catch(() => undefined); // let the run close (see the next test)
+      expect(await stateOf(handle)).toMatchObject({
+        stage: 'completed',
+        outcome: 'cancelled',
+        reasons: ['cancelled'],
+      });
+      expect(await keywordAttribute(handle, OutcomeKey)).toBe('cancelled');
+    }));
+
+  // Known defect, kept visible: after the callback, `await condition(allHandlersFinished)` runs in the cancelled
+  // root scope and throws, so the execution ends CANCELLED without its decision record (same on the dev
+  // server). When the workflow is fixed this starts failing: turn it into a plain `it`.
+  it.failing('a Temporal cancellation then completes the run with its decision record', () =>
+    bed.scenario(async (scenario) => {
+      const handle = await awaitingCustomer(scenario);
+      await handle.cancel();
+      const record = await handle.result();
+      expect(record.outcome).toBe('cancelled');
+      expect(record.reasons).toEqual(['cancelled']);
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+    }),
+  );
 });
