@@ -211,16 +211,31 @@ describe('failures', () => {
 
   it('fails the run with OndatoRequestRejected at the top when Ondato refuses the verification', () =>
     bed.scenario(async ({ start, ondato, workflowId }) => {
+      const ondatoDetail = {
+        status: 400,
+        reason: 'ValidationFailed',
+        params: { 'registration.phoneNumber': [{ reason: 'Invalid' }] },
+      };
       ondato.failures.createVerification = () =>
         ApplicationFailure.create({
           type: FailureType.OndatoRequestRejected,
-          message: 'Ondato answered 400: registration.phoneNumber is invalid',
+          message: 'Ondato answered 400',
           nonRetryable: true,
-          details: [{ status: 400, field: 'registration.phoneNumber' }],
+          details: [ondatoDetail],
         });
-      // The start call still returns (without a URL) instead of hanging until some timeout.
+      // The start call still returns (without a URL, with the failure) instead of hanging until some timeout.
       const { link, handle } = await start();
-      expect(link).toMatchObject({ workflowId, stage: 'creating_verification' });
+      expect(link).toMatchObject({
+        workflowId,
+        stage: 'creating_verification',
+        failure: {
+          type: FailureType.OndatoRequestRejected,
+          stage: 'creating_verification',
+          ondatoStatus: 400,
+          ondatoReason: 'ValidationFailed',
+          fields: { 'registration.phoneNumber': ['Invalid'] },
+        },
+      });
       expect(link.customerUrl).toBeUndefined();
 
       const failure = await handle.result().then(
@@ -232,11 +247,16 @@ describe('failures', () => {
       expect(top).toBeInstanceOf(ApplicationFailure);
       expect((top as ApplicationFailure).type).toBe(FailureType.OndatoRequestRejected);
       expect((top as ApplicationFailure).nonRetryable).toBe(true);
-      expect(top?.message).toMatch(/^createVerification failed: Ondato answered 400/);
-      expect((top as ApplicationFailure).details).toEqual([
-        { status: 400, field: 'registration.phoneNumber' },
-      ]);
+      expect(top?.message).toBe('createVerification failed: Ondato answered 400');
+      expect((top as ApplicationFailure).details).toEqual([ondatoDetail]);
       expect(ondato.calls.createVerification).toBe(1); // not retried
       expect((await handle.describe()).status.name).toBe('FAILED');
+      expect(ondato.callbacks).toMatchObject([
+        {
+          type: 'onboarding.failed',
+          failure: { type: FailureType.OndatoRequestRejected, stage: 'creating_verification' },
+        },
+      ]);
+      expect(ondato.callbacks[0].outcome).toBeUndefined();
     }));
 });
