@@ -79,6 +79,7 @@ const failureCallbackCalls = proxyActivities<OnboardingActivities>({
 const WAKE_ON_WEBHOOK_DURING_CHECK = 'wake-on-webhook-during-check';
 const MEMO_KYC_ID = 'memo-kyc-id';
 const NOTIFY_ON_FAILURE = 'notify-on-failure';
+const DECIDE_AFTER_TEMPORAL_CANCEL = 'decide-after-temporal-cancel';
 
 /** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
 const DOCUMENT_CONCURRENCY = 3;
@@ -491,7 +492,11 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     enterStage('completed');
   });
   state.timestamps.completedAt = nowIso();
-  await condition(allHandlersFinished);
+  // After a cancellation from Temporal (client or UI) the root scope is cancelled too: waiting in it would throw
+  // and end the run CANCELLED without its decision record. Histories from before the fix replay as they ran.
+  if (patched(DECIDE_AFTER_TEMPORAL_CANCEL))
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  else await condition(allHandlersFinished);
 
   return {
     customerId: input.customerId,

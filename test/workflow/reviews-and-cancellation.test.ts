@@ -296,10 +296,8 @@ describe('cancellation', () => {
       expect(await keywordAttribute(handle, OutcomeKey)).toBe('cancelled');
     }));
 
-  // Known defect, kept visible: after the callback, `await condition(allHandlersFinished)` runs in the cancelled
-  // root scope and throws, so the execution ends CANCELLED without its decision record (same on the dev
-  // server). When the workflow is fixed this starts failing: turn it into a plain `it`.
-  it.failing('a Temporal cancellation then completes the run with its decision record', () =>
+  // Fixed (patched 'decide-after-temporal-cancel'): the final wait no longer runs in the cancelled root scope.
+  it('a Temporal cancellation then completes the run with its decision record', () =>
     bed.scenario(async (scenario) => {
       const handle = await awaitingCustomer(scenario);
       await handle.cancel();
@@ -307,6 +305,5 @@ describe('cancellation', () => {
       expect(record.outcome).toBe('cancelled');
       expect(record.reasons).toEqual(['cancelled']);
       expect((await handle.describe()).status.name).toBe('COMPLETED');
-    }),
-  );
+    }));
 });
