@@ -4,9 +4,9 @@
  * never used, because these machines only reach package registries.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { explicitExecutable, isExecutable, onPath, toolCacheDir, withProgress } from './tool-cache';
 
 /** Later tags carry a `replace` directive that `go install` refuses, so this version is pinned. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -18,37 +18,14 @@ export interface TemporalCli {
   source: CliSource;
 }
 
-/** Per-user and keyed by version, so every clone on the machine shares one build. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(base, 'ondato-onboarding', 'temporal-cli', TEMPORAL_CLI_VERSION);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
+  return toolCacheDir('temporal-cli', TEMPORAL_CLI_VERSION, env);
 }
 
 /** Looks for an existing binary only; never builds. */
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): TemporalCli | undefined {
-  const explicit = env.TEMPORAL_CLI_PATH;
-  if (explicit) {
-    if (!isExecutable(explicit)) {
-      throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file. Fix the path or unset it.`);
-    }
-    return { path: explicit, source: 'TEMPORAL_CLI_PATH' };
-  }
+  const explicit = explicitExecutable('TEMPORAL_CLI_PATH', env);
+  if (explicit) return { path: explicit, source: 'TEMPORAL_CLI_PATH' };
   const fromPath = onPath('temporal', env);
   if (fromPath) return { path: fromPath, source: 'PATH' };
   const cached = path.join(cacheDir(env), 'temporal');
@@ -84,25 +61,23 @@ export async function ensureTemporalCli(
   log('[setup] this happens once per machine and takes about 3 minutes; later runs reuse the binary');
 
   const started = Date.now();
-  const ticker = setInterval(() => {
-    log(`[setup] still building the Temporal CLI... ${Math.round((Date.now() - started) / 1000)} s`);
-  }, 15_000);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...env, GOBIN: staging, GOFLAGS: `${env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0
-          ? resolve()
-          : reject(new Error(`go install exited with code ${code}.\n${MANUAL_INSTALL_HINT}`)),
-      );
-    });
-  } finally {
-    clearInterval(ticker);
-  }
+  await withProgress(
+    'building the Temporal CLI',
+    log,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(go, ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
+          env: { ...env, GOBIN: staging, GOFLAGS: `${env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+        child.on('error', reject);
+        child.on('exit', (code) =>
+          code === 0
+            ? resolve()
+            : reject(new Error(`go install exited with code ${code}.\n${MANUAL_INSTALL_HINT}`)),
+        );
+      }),
+  );
   // Publish with a rename so a concurrent setup never sees a half-written binary.
   mkdirSync(target, { recursive: true });
   renameSync(path.join(staging, 'temporal'), path.join(target, 'temporal'));

@@ -5,18 +5,10 @@
  * they can. The core starts the launcher as `<launcher> <port>`, and the launcher hands that to the jar's main.
  */
 import { spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { explicitExecutable, isExecutable, onPath, toolCacheDir, withProgress } from './tool-cache';
 
 /** The Java SDK release whose test server is used; bump it together with the SDK when the server lags. */
 export const TEST_SERVER_VERSION = '1.32.1';
@@ -31,26 +23,8 @@ export interface TestServer {
   source: TestServerSource;
 }
 
-/** Per-user and keyed by version, so every clone on the machine shares one copy. */
 export function testServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(base, 'ondato-onboarding', 'temporal-test-server', TEST_SERVER_VERSION);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
+  return toolCacheDir('temporal-test-server', TEST_SERVER_VERSION, env);
 }
 
 function isComplete(dir: string): boolean {
@@ -62,15 +36,8 @@ function isComplete(dir: string): boolean {
 
 /** Looks for an existing launcher only; never builds. */
 export function findTestServer(env: NodeJS.ProcessEnv = process.env): TestServer | undefined {
-  const explicit = env.TEMPORAL_TEST_SERVER_PATH;
-  if (explicit) {
-    if (!isExecutable(explicit)) {
-      throw new Error(
-        `TEMPORAL_TEST_SERVER_PATH=${explicit} is not an executable file. Fix the path or unset it.`,
-      );
-    }
-    return { path: explicit, source: 'TEMPORAL_TEST_SERVER_PATH' };
-  }
+  const explicit = explicitExecutable('TEMPORAL_TEST_SERVER_PATH', env);
+  if (explicit) return { path: explicit, source: 'TEMPORAL_TEST_SERVER_PATH' };
   const cached = testServerCacheDir(env);
   if (isComplete(cached)) return { path: path.join(cached, LAUNCHER), source: 'cache' };
   return undefined;
@@ -185,31 +152,29 @@ export async function ensureTestServer(
   log('[setup] this happens once per machine; later runs reuse it');
 
   const started = Date.now();
-  const ticker = setInterval(() => {
-    log(`[setup] still fetching the test server... ${Math.round((Date.now() - started) / 1000)} s`);
-  }, 15_000);
   try {
-    await run(
-      mvn,
-      [
-        '-q',
-        '-B',
-        '-Dstyle.color=never',
-        '-f',
-        path.join(project, 'pom.xml'),
-        'dependency:copy-dependencies',
-        '-DincludeScope=runtime',
-        `-DoutputDirectory=${path.join(staging, 'lib')}`,
-      ],
-      env,
-      log,
+    await withProgress('fetching the test server', log, () =>
+      run(
+        mvn,
+        [
+          '-q',
+          '-B',
+          '-Dstyle.color=never',
+          '-f',
+          path.join(project, 'pom.xml'),
+          'dependency:copy-dependencies',
+          '-DincludeScope=runtime',
+          `-DoutputDirectory=${path.join(staging, 'lib')}`,
+        ],
+        env,
+        log,
+      ),
     );
     writeFileSync(path.join(staging, LAUNCHER), launcherScript(java), { mode: 0o755 });
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
   } finally {
-    clearInterval(ticker);
     rmSync(project, { recursive: true, force: true });
   }
   // Publish with a rename so a concurrent setup never sees a half-filled directory; if one won the race, use it.
