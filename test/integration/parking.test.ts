@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { FailureType, getStateQuery, resumeSignal, resumeUpdate, type OnboardingState } from '../../contract';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
 
@@ -76,6 +77,7 @@ describe('parking instead of failing', () => {
       .filter((callback) => callback.event.type === 'onboarding.completed');
     expect(completed).toHaveLength(1);
     expect(completed[0].event.outcome).toBe('approved');
+    await recordHistoryIfAsked('parked-then-resumed-by-ops', handle);
   });
 
   it('refuses a resume when nothing is parked, and ignores the UI signal then', async () => {
@@ -115,6 +117,7 @@ describe('parking instead of failing', () => {
     expect(final.resumes?.[0].requestedBy).toBe('timer');
     expect(final.resumes?.map((resume) => resume.requestedBy)).toContain('ops-ui');
     expect(record.documents.length).toBeGreaterThan(0);
+    await recordHistoryIfAsked('parked-twice-timer-then-signal', handle);
   });
 
   it('still fails fast when Ondato refuses to create the verification, and tells the backend', async () => {

@@ -35,6 +35,13 @@ describe('replay of recorded histories', () => {
         'duplicate-webhooks',
         'encrypted-approved',
         'encrypted-key-rotation',
+        // recorded with parking, the KYC id in the memo and the failure callback (their patch markers)
+        'parked-then-resumed-by-ops',
+        'parked-twice-timer-then-signal',
+        // recorded before those patches: they replay along the old paths
+        'v2-approved',
+        'v2-manual-review',
+        'v2-webhooks-lost',
         // recorded before the `wake-on-webhook-during-check` patch, and before the codec: plain payloads
         'v1-approved',
         'v1-awaiting-then-approved',
