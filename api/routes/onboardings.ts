@@ -14,6 +14,7 @@ import {
   route,
   temporalUnavailable,
   tooLarge,
+  type Operation,
   type Operations,
   type ResponseSpec,
 } from '../route-spec';
@@ -69,6 +70,37 @@ const started = (description: string): ResponseSpec => ({
   headers: ['Location'],
 });
 
+/** An ops message to a run (review, cancel, resume): the same answers but for its 200 and its refusal. */
+function runMessage(
+  action: string,
+  spec: Pick<Operation, 'summary' | 'description' | 'security'> & {
+    body: z.ZodType;
+    done: string;
+    refused: ResponseSpec;
+  },
+): Operation {
+  return {
+    method: 'post',
+    path: `/v1/onboardings/:customerId/${action}`,
+    summary: spec.summary,
+    description: spec.description,
+    tag: 'Onboardings',
+    security: spec.security,
+    params: customerParams,
+    body: { schema: spec.body },
+    responses: {
+      200: { description: spec.done, body: onboardingStatusSchema },
+      400: invalidRequest,
+      401: spec.security === 'opsKey' ? notOps : unauthorized,
+      404: notFound,
+      409: spec.refused,
+      413: tooLarge,
+      415: notJson,
+      503: temporalUnavailable,
+    },
+  };
+}
+
 export const ONBOARDING_OPERATIONS = {
   start: {
     method: 'post',
@@ -107,44 +139,20 @@ export const ONBOARDING_OPERATIONS = {
       503: temporalUnavailable,
     },
   },
-  review: {
-    method: 'post',
-    path: '/v1/onboardings/:customerId/review',
+  review: runMessage('review', {
     summary: 'Record an ops decision for a run in manual review',
-    tag: 'Onboardings',
     security: 'apiKey',
-    params: customerParams,
-    body: { schema: reviewRequestSchema },
-    responses: {
-      200: { description: 'Decision recorded', body: onboardingStatusSchema },
-      400: invalidRequest,
-      401: unauthorized,
-      404: notFound,
-      409: { description: 'No manual review is pending', errors: ['no_review_pending'] },
-      413: tooLarge,
-      415: notJson,
-      503: temporalUnavailable,
-    },
-  },
-  cancel: {
-    method: 'post',
-    path: '/v1/onboardings/:customerId/cancel',
+    body: reviewRequestSchema,
+    done: 'Decision recorded',
+    refused: { description: 'No manual review is pending', errors: ['no_review_pending'] },
+  }),
+  cancel: runMessage('cancel', {
     summary: 'Cancel an onboarding that has not decided yet',
-    tag: 'Onboardings',
     security: 'apiKey',
-    params: customerParams,
-    body: { schema: cancelRequestSchema },
-    responses: {
-      200: { description: 'Cancelled', body: onboardingStatusSchema },
-      400: invalidRequest,
-      401: unauthorized,
-      404: notFound,
-      409: { description: 'Already decided or no longer running', errors: ['already_decided'] },
-      413: tooLarge,
-      415: notJson,
-      503: temporalUnavailable,
-    },
-  },
+    body: cancelRequestSchema,
+    done: 'Cancelled',
+    refused: { description: 'Already decided or no longer running', errors: ['already_decided'] },
+  }),
   retry: {
     method: 'post',
     path: '/v1/onboardings/:customerId/retry',
@@ -172,30 +180,15 @@ export const ONBOARDING_OPERATIONS = {
       503: temporalUnavailable,
     },
   },
-  resume: {
-    method: 'post',
-    path: '/v1/onboardings/:customerId/resume',
+  resume: runMessage('resume', {
     summary: 'Resume a parked run now (ops)',
     description:
       "A run whose step failed after the customer had a link parks in stage needs_attention (see attention in the state) and retries by itself later; this runs the failed step again now. Needs an ops key (API_OPS_KEYS) as the bearer token: a product backend's API key is refused.",
-    tag: 'Onboardings',
     security: 'opsKey',
-    params: customerParams,
-    body: { schema: resumeRequestSchema },
-    responses: {
-      200: {
-        description: 'Resumed: the state as the failed step starts again',
-        body: onboardingStatusSchema,
-      },
-      400: invalidRequest,
-      401: notOps,
-      404: notFound,
-      409: { description: 'The run is not parked, or no longer running', errors: ['not_parked'] },
-      413: tooLarge,
-      415: notJson,
-      503: temporalUnavailable,
-    },
-  },
+    body: resumeRequestSchema,
+    done: 'Resumed: the state as the failed step starts again',
+    refused: { description: 'The run is not parked, or no longer running', errors: ['not_parked'] },
+  }),
 } satisfies Operations;
 
 function customerIdOf(req: Request): string {
