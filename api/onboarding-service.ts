@@ -1,57 +1,28 @@
 /**
- * The onboarding operations of the API, over the Temporal client: start or join, read, review, cancel, retry,
- * resume. HTTP-free: results are plain values and refusals are `ApiError`s with stable codes, so the
- * routes only translate.
+ * The onboarding operations of the API, over the Temporal client: start or join and retry (onboarding-starts.ts),
+ * read, review, cancel, resume. HTTP-free: results are plain values and refusals are `ApiError`s with stable
+ * codes, so the routes only translate.
  */
-import { randomUUID } from 'node:crypto';
-import {
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowExecutionDescription,
-  type WorkflowHandle,
-  type WorkflowIdReusePolicy,
-} from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   cancelUpdate,
-  customerLinkUpdate,
-  CustomerIdKey,
   getStateQuery,
-  ONBOARDING_WORKFLOW_TYPE,
   onboardingWorkflowId,
   resumeUpdate,
   submitReviewUpdate,
   type CancelInput,
-  type CustomerLink,
-  type DecisionRecord,
   type OnboardingInput,
   type OnboardingState,
-  type OnboardingWorkflow,
   type ResumeInput,
   type ReviewInput,
 } from '../contract';
 import { ApiError } from './errors';
-import {
-  compact,
-  finishedVerification,
-  fromRecord,
-  fromState,
-  fromSummary,
-  memoString,
-  outcomeOf,
-  pendingLink,
-  readyLink,
-  recordedStage,
-  statusBase,
-  withFailure,
-  workflowStatus,
-  type WorkflowStatus,
-} from './run-view';
-import type { OnboardingLink, OnboardingStatus, RetryOnboardingRequest } from './schemas';
+import { OnboardingStarts, type StartOutcome } from './onboarding-starts';
+import { RunAccess } from './run-access';
+import { fromRecord, fromState, fromSummary, statusBase, withFailure, workflowStatus } from './run-view';
+import type { OnboardingStatus, RetryOnboardingRequest } from './schemas';
 import {
   describeRunFailure,
-  failedStart,
   isTemporalUnavailable,
   isWorkflowNotFound,
   rethrowIfUnavailable,
@@ -67,249 +38,36 @@ export interface OnboardingServiceOptions {
   callTimeoutMs: number;
 }
 
-export interface StartOutcome {
-  link: OnboardingLink;
-  /** false when the run exists but the customer URL was not ready within `startWaitMs`. */
-  ready: boolean;
-}
-
-/**
- * Memo key holding a token unique to each start call. Update-with-start does not say whether it started the
- * run or joined one; the run's memo does: it carries the token of the call that created it.
- */
-const START_TOKEN_MEMO = 'apiStartToken';
-
-/** Closed without completing: the next start replaces the run, taking over its finished verification. */
-const CLOSED_UNFINISHED = new Set<WorkflowStatus>(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
-
-/** Outcomes that spend the verification: a retry after one sends the customer through Ondato again. */
-const SPENT_VERIFICATION = new Set<string>(['rejected', 'expired', 'abandoned']);
-
 export class OnboardingService {
-  constructor(private readonly options: OnboardingServiceOptions) {}
+  private readonly runs: RunAccess;
+  private readonly starts: OnboardingStarts;
 
-  private get client(): Client {
-    return this.options.client;
+  constructor(options: OnboardingServiceOptions) {
+    this.runs = new RunAccess(options.client, options.callTimeoutMs);
+    this.starts = new OnboardingStarts(this.runs, options);
   }
 
-  private withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
-    return this.client.withDeadline(Date.now() + ms, call);
+  /** See OnboardingStarts.start. */
+  start(input: OnboardingInput): Promise<StartOutcome> {
+    return this.starts.start(input);
   }
 
-  /** The latest run of a workflow id, or undefined when there never was one. */
-  private async describeLatest(workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
-    try {
-      return await this.withDeadline(this.options.callTimeoutMs, () =>
-        this.client.workflow.getHandle(workflowId).describe(),
-      );
-    } catch (error) {
-      if (isWorkflowNotFound(error)) return undefined;
-      rethrowIfUnavailable(error);
-    }
-  }
-
-  private async requireLatest(customerId: string): Promise<WorkflowExecutionDescription> {
-    const description = await this.describeLatest(onboardingWorkflowId(customerId));
-    if (!description) throw new ApiError(404, 'not_found', `No onboarding for customer ${customerId}`);
-    return description;
-  }
-
-  private async resultOf(workflowId: string, runId: string): Promise<DecisionRecord> {
-    return this.withDeadline(this.options.callTimeoutMs, () =>
-      this.client.workflow.getHandle<OnboardingWorkflow>(workflowId, runId, { followRuns: false }).result(),
-    );
-  }
-
-  // ---- start, join, retry ----
-
-  /**
-   * Starts the onboarding, or joins the running one. After a run that closed without completing, a new run
-   * takes over its finished verification if it has one; a completed run is never restarted silently.
-   */
-  async start(input: OnboardingInput): Promise<StartOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.startOrJoin(input, 'REJECT_DUPLICATE');
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError) || attempt > 1) throw error;
-      }
-      // The reuse policy refused: the latest run is closed.
-      const latest = await this.requireLatest(input.customerId);
-      const status = workflowStatus(latest);
-      if (status === 'COMPLETED') throw await this.completedConflict(input.customerId, latest);
-      if (CLOSED_UNFINISHED.has(status)) {
-        const resumeFrom = finishedVerification(latest);
-        return this.startOrJoin({ ...input, ...(resumeFrom ? { resumeFrom } : {}) }, 'ALLOW_DUPLICATE');
-      }
-      // Running again: another call started a run meanwhile; join it.
-    }
-  }
-
-  /**
-   * A new run after one that ended without approval; the registration is given again. It takes over the
-   * earlier run's finished verification unless that verification was spent (rejected, expired, abandoned).
-   */
-  async retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
-    const latest = await this.requireLatest(customerId);
-    const status = workflowStatus(latest);
-    if (status === 'RUNNING') {
-      throw new ApiError(
-        409,
-        'onboarding_running',
-        'The onboarding is still running; cancel it first to retry',
-        {
-          workflowId: latest.workflowId,
-          runId: latest.runId,
-        },
-      );
-    }
-    let outcome = outcomeOf(latest);
-    if (status === 'COMPLETED') {
-      const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
-      outcome = record.outcome;
-      if (outcome === 'approved') {
-        throw new ApiError(409, 'onboarding_approved', 'The customer is already approved', {
-          workflowId: latest.workflowId,
-          runId: latest.runId,
-          outcome,
-        });
-      }
-    }
-    const resumeFrom =
-      outcome !== undefined && SPENT_VERIFICATION.has(outcome) ? undefined : finishedVerification(latest);
-    return this.startOrJoin(
-      { customerId, ...request, ...(resumeFrom ? { resumeFrom } : {}) },
-      'ALLOW_DUPLICATE',
-    );
-  }
-
-  private async startOrJoin(
-    input: OnboardingInput,
-    reusePolicy: WorkflowIdReusePolicy,
-  ): Promise<StartOutcome> {
-    const workflowId = onboardingWorkflowId(input.customerId);
-    const startToken = randomUUID();
-    const startOperation = new WithStartWorkflowOperation<OnboardingWorkflow>(ONBOARDING_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue: this.options.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: reusePolicy,
-      typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
-      memo: { [START_TOKEN_MEMO]: startToken },
-    });
-
-    let started: { runId?: string; customerLink: CustomerLink };
-    try {
-      started = await this.withDeadline(this.options.startWaitMs, async () => {
-        const update = await this.client.workflow.startUpdateWithStart(customerLinkUpdate, {
-          startWorkflowOperation: startOperation,
-          waitForStage: 'ACCEPTED',
-        });
-        return { runId: update.workflowRunId, customerLink: await update.result() };
-      });
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw error;
-      // No URL in time (no worker, Ondato slow), or the run closed under the update (terminated).
-      if (isTemporalUnavailable(error) || isWorkflowNotFound(error)) {
-        return this.pendingStart(input.customerId, startToken);
-      }
-      throw error;
-    }
-
-    const { customerLink } = started;
-    const run = await this.withDeadline(this.options.callTimeoutMs, () =>
-      this.client.workflow.getHandle(workflowId, started.runId).describe(),
-    ).catch(rethrowIfUnavailable);
-    const runId = run.runId;
-    // The run failed before a link existed (e.g. Ondato refused the verification): it said why.
-    if (customerLink.failure) throw failedStart(workflowId, runId, customerLink.failure);
-    if (!customerLink.customerUrl && !customerLink.outcome && !customerLink.resumedFromKycId) {
-      // A worker older than the failure summary: read why from the run's result.
-      throw await this.closedBeforeLink(run);
-    }
-    const created = memoString(run, START_TOKEN_MEMO) === startToken;
-    return { ready: true, link: readyLink({ workflowId, runId, created }, customerLink) };
-  }
-
-  /**
-   * The URL did not come in time: 202 while the run is still running; 502 when it closed without one (failed,
-   * terminated, timed out); 503 only when Temporal itself does not answer.
-   */
-  private async pendingStart(customerId: string, startToken: string): Promise<StartOutcome> {
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await this.withDeadline(this.options.callTimeoutMs, () =>
-        this.client.workflow.getHandle(onboardingWorkflowId(customerId)).describe(),
-      );
-    } catch (error) {
-      // No run at all: the start itself did not get through.
-      if (isWorkflowNotFound(error)) throw temporalUnavailable();
-      rethrowIfUnavailable(error);
-    }
-    const created = memoString(description, START_TOKEN_MEMO) === startToken;
-    const status = workflowStatus(description);
-    if (status === 'RUNNING') return { ready: false, link: pendingLink(description, created) };
-    if (status === 'COMPLETED') {
-      // Ours, decided before a URL existed (e.g. cancelled); someone else's: the usual conflict.
-      if (!created) throw await this.completedConflict(customerId, description);
-      return { ready: true, link: { ...pendingLink(description, created), outcome: outcomeOf(description) } };
-    }
-    throw await this.closedBeforeLink(description);
-  }
-
-  private async completedConflict(
-    customerId: string,
-    latest: WorkflowExecutionDescription,
-  ): Promise<ApiError> {
-    const record = await this.resultOf(latest.workflowId, latest.runId).catch((error: unknown) => {
-      if (isTemporalUnavailable(error)) throw temporalUnavailable();
-      return undefined;
-    });
-    return new ApiError(
-      409,
-      'onboarding_completed',
-      'The onboarding of this customer has completed; POST to the retry link to start a new one',
-      compact({
-        workflowId: latest.workflowId,
-        runId: latest.runId,
-        outcome: record?.outcome,
-        retry: `/v1/onboardings/${encodeURIComponent(customerId)}/retry`,
-      }),
-    );
-  }
-
-  /** A run that closed before a customer link existed: why, from its result and its memo's last stage. */
-  private async closedBeforeLink(run: WorkflowExecutionDescription): Promise<ApiError> {
-    const { workflowId, runId } = run;
-    try {
-      await this.resultOf(workflowId, runId);
-    } catch (error) {
-      if (isTemporalUnavailable(error)) return temporalUnavailable();
-      const failure = describeRunFailure(error);
-      return failedStart(workflowId, runId, {
-        ...failure,
-        stage: recordedStage(run),
-        fields: failure.ondato?.fields,
-      });
-    }
-    return new ApiError(502, 'onboarding_failed', 'The onboarding ended before a customer URL existed', {
-      workflowId,
-      runId,
-    });
+  /** See OnboardingStarts.retry. */
+  retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
+    return this.starts.retry(customerId, request);
   }
 
   // ---- read ----
 
   async status(customerId: string): Promise<OnboardingStatus> {
-    const latest = await this.requireLatest(customerId);
+    const latest = await this.runs.requireLatest(customerId);
     const base = statusBase(customerId, latest.workflowId, latest);
     const { status } = base;
 
     if (status === 'RUNNING' || status === 'COMPLETED') {
       try {
-        const state = await this.withDeadline(this.options.callTimeoutMs, () =>
-          this.client.workflow.getHandle(latest.workflowId, latest.runId).query(getStateQuery),
+        const state = await this.runs.withDeadline(this.runs.callTimeoutMs, () =>
+          this.runs.client.workflow.getHandle(latest.workflowId, latest.runId).query(getStateQuery),
         );
         return fromState(base, state);
       } catch (error) {
@@ -317,7 +75,9 @@ export class OnboardingService {
           throw new ApiError(404, 'not_found', `No onboarding for customer ${customerId}`);
         // No worker answered the query: a completed run still has its decision record in history.
         if (status === 'COMPLETED') {
-          const record = await this.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable);
+          const record = await this.runs
+            .resultOf(latest.workflowId, latest.runId)
+            .catch(rethrowIfUnavailable);
           return { ...fromRecord(fromSummary(base, latest), record), partial: true };
         }
         return { ...fromSummary(base, latest), partial: true };
@@ -325,7 +85,7 @@ export class OnboardingService {
     }
 
     try {
-      await this.resultOf(latest.workflowId, latest.runId);
+      await this.runs.resultOf(latest.workflowId, latest.runId);
       return fromSummary(base, latest);
     } catch (error) {
       if (isTemporalUnavailable(error)) throw temporalUnavailable();
@@ -361,10 +121,10 @@ export class OnboardingService {
     send: (handle: WorkflowHandle) => Promise<OnboardingState>,
   ): Promise<OnboardingStatus> {
     const workflowId = onboardingWorkflowId(customerId);
-    const handle = this.client.workflow.getHandle(workflowId);
+    const handle = this.runs.client.workflow.getHandle(workflowId);
     try {
-      const state = await this.withDeadline(this.options.callTimeoutMs, () => send(handle));
-      const latest = await this.describeLatest(workflowId);
+      const state = await this.runs.withDeadline(this.runs.callTimeoutMs, () => send(handle));
+      const latest = await this.runs.describeLatest(workflowId);
       return fromState(statusBase(customerId, workflowId, latest), state);
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -373,7 +133,7 @@ export class OnboardingService {
         throw new ApiError(409, refusal, error.cause?.message ?? 'The onboarding refused the request');
       }
       if (isWorkflowNotFound(error)) {
-        const latest = await this.requireLatest(customerId);
+        const latest = await this.runs.requireLatest(customerId);
         throw new ApiError(
           409,
           refusal,
@@ -388,3 +148,5 @@ export class OnboardingService {
     }
   }
 }
+
+export type { StartOutcome } from './onboarding-starts';
