@@ -8,7 +8,6 @@ import {
   condition,
   isCancellation,
   proxyActivities,
-  setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -19,23 +18,15 @@ import {
 import type { OnboardingActivities } from '../activities';
 import {
   callbackEventId,
-  cancelUpdate,
-  customerLinkUpdate,
   CustomerIdKey,
   DEFAULT_TIMEOUTS,
-  getStateQuery,
   KycStatusKey,
   OndatoIdvIdKey,
-  ondatoWebhookSignal,
   OnboardingStageKey,
   OutcomeKey,
-  resumeSignal,
-  resumeUpdate,
   RUN_MEMO_KEYS,
-  submitReviewUpdate,
   type CallbackEvent,
   type CallbackEventType,
-  type CancelInput,
   type DecisionRecord,
   type FinalOutcome,
   type IdvSnapshot,
@@ -43,14 +34,11 @@ import {
   type OnboardingInput,
   type OnboardingState,
   type OnboardingTimeouts,
-  type OndatoWebhookSignal,
   type Outcome,
-  type ResumeInput,
-  type ReviewInput,
   type Stage,
 } from '../contract';
 import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './failures';
-import { validateRequester, validateReview } from './message-validation';
+import { RunInbox } from './inbox';
 import { Parking } from './parking';
 import { decide } from './policy';
 
@@ -116,12 +104,6 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     timestamps: { startedAt: nowIso() },
     webhooksReceived: 0,
   };
-  const seenDeliveries = new Set<string>();
-  /** Bumped by every relevant webhook: waits wake up on it and re-fetch from Ondato. */
-  let webhookNudges = 0;
-  let reviewInput: ReviewInput | undefined;
-  let cancelInput: CancelInput | undefined;
-  let failed = false;
   const mainScope = new CancellationScope();
 
   const isDecided = (): boolean => finalOutcomeOf(state.outcome) !== undefined;
@@ -135,96 +117,9 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       }),
     now: nowIso,
   });
+  const inbox = new RunInbox({ workflowId, state, parking, mainScope, isDecided });
 
-  // Handlers first, before any await, so no early message is lost.
-  setHandler(getStateQuery, () => state);
-
-  setHandler(ondatoWebhookSignal, (signal: OndatoWebhookSignal) => {
-    if (seenDeliveries.has(signal.deliveryId)) return; // Ondato redelivers; Temporal does not dedupe signals
-    seenDeliveries.add(signal.deliveryId);
-    state.webhooksReceived += 1;
-    if (signal.idvId && state.idvId && signal.idvId !== state.idvId) {
-      log.info('ignoring a webhook for another verification', {
-        deliveryId: signal.deliveryId,
-        type: signal.type,
-      });
-      return;
-    }
-    if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
-    webhookNudges += 1;
-  });
-
-  setHandler(customerLinkUpdate, async () => {
-    await condition(
-      () => state.customerUrl !== undefined || state.resumedFromKycId !== undefined || isDecided() || failed,
-    );
-    return {
-      workflowId,
-      stage: state.stage,
-      idvId: state.idvId,
-      customerUrl: state.customerUrl,
-      outcome: state.outcome,
-      resumedFromKycId: state.resumedFromKycId,
-      failure: state.failure,
-    };
-  });
-
-  setHandler(
-    resumeUpdate,
-    async (request: ResumeInput) => {
-      parking.requestResume(request);
-      await condition(() => !parking.isParked);
-      return state;
-    },
-    {
-      validator: (request: ResumeInput) => {
-        validateRequester(request);
-        if (!parking.isParked) throw new Error(`the onboarding is not parked (stage: ${state.stage})`);
-      },
-    },
-  );
-
-  // The same from the Temporal UI's "send signal" (no validator there): ignored unless parked.
-  setHandler(resumeSignal, (request: ResumeInput) => {
-    if (typeof request?.requestedBy === 'string' && request.requestedBy.trim() !== '') {
-      parking.requestResume(request);
-    }
-  });
-
-  setHandler(
-    submitReviewUpdate,
-    async (review: ReviewInput) => {
-      reviewInput = { reviewerId: review.reviewerId.trim(), decision: review.decision, note: review.note };
-      await condition(() => state.review !== undefined);
-      return state;
-    },
-    {
-      validator: (review: ReviewInput) => {
-        validateReview(review);
-        if (state.stage !== 'manual_review' || reviewInput !== undefined) {
-          throw new Error(`no manual review is pending (stage: ${state.stage})`);
-        }
-      },
-    },
-  );
-
-  setHandler(
-    cancelUpdate,
-    async (request: CancelInput) => {
-      cancelInput = request;
-      mainScope.cancel();
-      await condition(() => state.outcome === 'cancelled');
-      return state;
-    },
-    {
-      validator: (request: CancelInput) => {
-        validateRequester(request);
-        if (isDecided() || cancelInput !== undefined) {
-          throw new Error(`the onboarding can no longer be cancelled (outcome: ${state.outcome})`);
-        }
-      },
-    },
-  );
+  inbox.register();
 
   function enterStage(stage: Stage): void {
     state.stage = stage;
@@ -251,14 +146,14 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   async function waitUntil(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
-      const nudgesBeforeCheck = webhookNudges;
+      const nudgesBeforeCheck = inbox.webhookNudges;
       if (await check()) return true;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
       // A webhook that arrived while `check` ran must wake the wait at once, not at the next poll. Histories
       // recorded before this fix counted from after the check: replay keeps that behaviour for them.
-      const nudgesSeen = patched(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : webhookNudges;
-      await condition(() => webhookNudges !== nudgesSeen, Math.min(timeouts.pollIntervalMs, remaining));
+      const nudgesSeen = patched(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : inbox.webhookNudges;
+      await condition(() => inbox.webhookNudges !== nudgesSeen, Math.min(timeouts.pollIntervalMs, remaining));
     }
   }
 
@@ -323,13 +218,16 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   /** Waits for the ops decision (escalating once if it is late) and returns it as the run's outcome. */
   async function awaitOpsDecision(): Promise<FinalOutcome> {
     enterStage('manual_review');
-    const decidedInTime = await condition(() => reviewInput !== undefined, timeouts.manualReviewEscalationMs);
+    const decidedInTime = await condition(
+      () => inbox.review !== undefined,
+      timeouts.manualReviewEscalationMs,
+    );
     if (!decidedInTime) {
       state.timestamps.escalatedAt = nowIso();
       await notify('onboarding.review_escalated');
-      await condition(() => reviewInput !== undefined);
+      await condition(() => inbox.review !== undefined);
     }
-    const review = reviewInput;
+    const review = inbox.review;
     if (review === undefined) throw new Error('unreachable: the review condition resolved without a review');
     state.review = { ...review, decidedAt: nowIso() };
     state.outcome = review.decision;
@@ -467,7 +365,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       const surfaced = surfaceActivityFailure(error);
       state.failure = failureSummary(surfaced, state.stage);
       state.lastError = error instanceof Error ? error.message : String(error);
-      failed = true;
+      inbox.failed = true;
       if (patched(NOTIFY_ON_FAILURE)) {
         const { type, stage } = state.failure;
         await CancellationScope.nonCancellable(() =>
@@ -479,8 +377,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     }
     // Cancelled by an ops update or from the Temporal UI: record it, still tell the backend.
     outcome = 'cancelled';
-    state.reasons = [cancelInput ? `cancelled_by:${cancelInput.requestedBy}` : 'cancelled'];
-    if (cancelInput?.reason) state.reasons.push(`cancel_reason:${cancelInput.reason}`);
+    state.reasons = [inbox.cancel ? `cancelled_by:${inbox.cancel.requestedBy}` : 'cancelled'];
+    if (inbox.cancel?.reason) state.reasons.push(`cancel_reason:${inbox.cancel.reason}`);
   }
 
   state.outcome = outcome;

@@ -1,0 +1,141 @@
+/**
+ * The run's inbox: every message handler of the onboarding workflow (webhook signal, state query, customer link,
+ * review, cancel, resume) and what they leave for the run to act on. Deterministic workflow code.
+ */
+import { condition, log, setHandler, type CancellationScope } from '@temporalio/workflow';
+import {
+  cancelUpdate,
+  customerLinkUpdate,
+  getStateQuery,
+  ondatoWebhookSignal,
+  resumeSignal,
+  resumeUpdate,
+  submitReviewUpdate,
+  type CancelInput,
+  type OnboardingState,
+  type OndatoWebhookSignal,
+  type ResumeInput,
+  type ReviewInput,
+} from '../contract';
+import { validateRequester, validateReview } from './message-validation';
+import type { Parking } from './parking';
+
+export interface InboxDeps {
+  workflowId: string;
+  state: OnboardingState;
+  parking: Parking;
+  /** The scope of the run's work: a cancel request cancels it. */
+  mainScope: CancellationScope;
+  isDecided(): boolean;
+}
+
+export class RunInbox {
+  private readonly seenDeliveries = new Set<string>();
+  /** Bumped by every relevant webhook: waits wake up on it and re-fetch from Ondato. */
+  webhookNudges = 0;
+  /** The ops decision, once one came in (only accepted in manual review). */
+  review: ReviewInput | undefined;
+  /** The cancel request, once one came in (only accepted before a decision). */
+  cancel: CancelInput | undefined;
+  /** Set once the run failed for good: the customer-link update then answers with the failure. */
+  failed = false;
+
+  constructor(private readonly deps: InboxDeps) {}
+
+  /** Registers every handler. Call it before the run's first await, so no early message is lost. */
+  register(): void {
+    const { workflowId, state, parking, mainScope, isDecided } = this.deps;
+    setHandler(getStateQuery, () => state);
+
+    setHandler(ondatoWebhookSignal, (signal: OndatoWebhookSignal) => {
+      if (this.seenDeliveries.has(signal.deliveryId)) return; // Ondato redelivers; Temporal does not dedupe signals
+      this.seenDeliveries.add(signal.deliveryId);
+      state.webhooksReceived += 1;
+      if (signal.idvId && state.idvId && signal.idvId !== state.idvId) {
+        log.info('ignoring a webhook for another verification', {
+          deliveryId: signal.deliveryId,
+          type: signal.type,
+        });
+        return;
+      }
+      if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
+      this.webhookNudges += 1;
+    });
+
+    setHandler(customerLinkUpdate, async () => {
+      await condition(
+        () =>
+          state.customerUrl !== undefined ||
+          state.resumedFromKycId !== undefined ||
+          isDecided() ||
+          this.failed,
+      );
+      return {
+        workflowId,
+        stage: state.stage,
+        idvId: state.idvId,
+        customerUrl: state.customerUrl,
+        outcome: state.outcome,
+        resumedFromKycId: state.resumedFromKycId,
+        failure: state.failure,
+      };
+    });
+
+    setHandler(
+      resumeUpdate,
+      async (request: ResumeInput) => {
+        parking.requestResume(request);
+        await condition(() => !parking.isParked);
+        return state;
+      },
+      {
+        validator: (request: ResumeInput) => {
+          validateRequester(request);
+          if (!parking.isParked) throw new Error(`the onboarding is not parked (stage: ${state.stage})`);
+        },
+      },
+    );
+
+    // The same from the Temporal UI's "send signal" (no validator there): ignored unless parked.
+    setHandler(resumeSignal, (request: ResumeInput) => {
+      if (typeof request?.requestedBy === 'string' && request.requestedBy.trim() !== '') {
+        parking.requestResume(request);
+      }
+    });
+
+    setHandler(
+      submitReviewUpdate,
+      async (review: ReviewInput) => {
+        this.review = { reviewerId: review.reviewerId.trim(), decision: review.decision, note: review.note };
+        await condition(() => state.review !== undefined);
+        return state;
+      },
+      {
+        validator: (review: ReviewInput) => {
+          validateReview(review);
+          if (state.stage !== 'manual_review' || this.review !== undefined) {
+            throw new Error(`no manual review is pending (stage: ${state.stage})`);
+          }
+        },
+      },
+    );
+
+    setHandler(
+      cancelUpdate,
+      async (request: CancelInput) => {
+        this.cancel = request;
+        mainScope.cancel();
+        await condition(() => state.outcome === 'cancelled');
+        return state;
+      },
+      {
+        validator: (request: CancelInput) => {
+          validateRequester(request);
+          if (isDecided() || this.cancel !== undefined) {
+            throw new Error(`the onboarding can no longer be cancelled (outcome: ${state.outcome})`);
+          }
+        },
+      },
+    );
+  }
+}
