@@ -160,6 +160,14 @@ export function createActivities(deps: ActivityDeps) {
       const key = `${input.customerId}/${input.kycId}/${input.file.fileId}.${extensionOf(input.file, download.contentType)}`;
       let lastBeat = 0;
       let stored: Awaited<ReturnType<DocumentStore['put']>>;
+      // A store may await (mkdir, a bucket round trip) before it reads the body; a connection cut in that gap
+      // errors the stream with nobody listening, which would crash the worker. This listener keeps the download's
+      // own error, so the failure names the download even when the store only saw a premature close.
+      let downloadError: unknown;
+      const holdEarlyError = (error: unknown): void => {
+        downloadError ??= error;
+      };
+      download.stream.on('error', holdEarlyError);
       try {
         stored = await deps.documents.put(key, download.stream, {
           contentType: download.contentType,
@@ -174,7 +182,10 @@ export function createActivities(deps: ActivityDeps) {
       } catch (error) {
         // Cancelled (the run moved on, or the worker is shutting down): the SDK reports that itself.
         if (signal.aborted) throw error;
-        throw documentCopyFailure(input.file.fileId, error);
+        throw documentCopyFailure(input.file.fileId, downloadError ?? error);
+      } finally {
+        download.stream.off('error', holdEarlyError);
+        download.stream.destroy();
       }
       if (download.contentLength !== undefined && stored.bytes !== download.contentLength) {
         // A truncated body must not pass as a document: fail and let the retry download it again.

@@ -134,6 +134,33 @@ describe('document copies', () => {
     });
   });
 
+  it('survives a download cut while the store is still preparing (no listener yet), naming the download', async () => {
+    const cutAtOnce = () => {
+      const stream = new Readable({ read() {} });
+      setImmediate(() =>
+        stream.destroy(
+          new OndatoError('Ondato downloadKycFile: terminated', {
+            kind: 'network',
+            operation: 'downloadKycFile',
+          }),
+        ),
+      );
+      return stream;
+    };
+    // Like the local store: an await (mkdir) before the pipeline reads the body.
+    const slowStore = {
+      put: async (_key: string, body: Readable) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return drain(body);
+      },
+    };
+    const failure = await copyFailure(cutAtOnce, slowStore);
+    expect({ type: failure?.type, nonRetryable: failure?.nonRetryable }).toEqual({
+      type: FailureType.OndatoDownloadInterrupted,
+      nonRetryable: false,
+    });
+  });
+
   it('names a short body OndatoDownloadInterrupted', async () => {
     const short = () => Readable.from([Buffer.from('abc')]);
     const failure = await copyFailure(short, { put: (_key, body) => drain(body) });
