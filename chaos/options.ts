@@ -77,9 +77,9 @@ const QUICK: Sizes = {
     authWindowMs: 6_000,
     requestTimeoutMs: 3_000,
     burstMs: 1_500,
-    burstEveryMs: 5_000,
+    burstEveryMs: 8_000,
     requireEveryFault: false,
-    deadlineMs: 120_000,
+    deadlineMs: 150_000,
   },
 };
 
