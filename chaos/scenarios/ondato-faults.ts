@@ -2,8 +2,9 @@
  * Scenario 3: Ondato misbehaves. The worker restarts with a short credential-refusal window
  * (ONDATO_AUTH_RETRY_WINDOW_MS) and request timeout (ONDATO_REQUEST_TIMEOUT_MS); tokens expire every few seconds.
  *
- * Phase 1, random faults: about one Ondato request in five fails, drawn per request by the simulator's
- * probabilistic fault rules: 429 with Retry-After, 500/502/503, dropped connections, bodies that break the schema
+ * Phase 1, random faults: about one request in five to each Ondato route fails, drawn per request by the
+ * simulator's probabilistic fault rules: on the API routes 429 with Retry-After, 500/502/503, dropped connections,
+ * bodies that break the schema
  * or are not JSON (on downloads: a body cut off before its Content-Length; one such cut always happens); one token
  * request in five stalls past the request timeout (tokens are expired every few seconds, so the worker refreshes
  * often); and every few seconds a burst of 401s on getIdv and getKyc (even right after a token refresh) shorter than
@@ -43,25 +44,21 @@ export interface OndatoFaultsOptions {
 
 const FLOW_TIMEOUT_MS = 400_000;
 
-/** About 20 % of the requests of every route: 1 − (1 − p)ⁿ over the rules below is 0.20. */
-const RANDOM_FAULTS: Array<{ kind: string; rule: FaultRequest }> = [
-  {
-    kind: '429 Retry-After',
-    rule: { route: '*', mode: 'retryAfter', retryAfterSeconds: 1, probability: 0.055 },
-  },
-  { kind: '5xx', rule: { route: '*', mode: 'status', status: 503, probability: 0.02 } },
-  { kind: '5xx', rule: { route: '*', mode: 'status', status: 500, probability: 0.02 } },
-  { kind: '5xx', rule: { route: '*', mode: 'status', status: 502, probability: 0.015 } },
-  { kind: 'connection reset', rule: { route: '*', mode: 'drop', probability: 0.055 } },
-  {
-    kind: 'malformed body',
-    rule: { route: '*', mode: 'malformed', malformed: 'missing_field', probability: 0.03 },
-  },
-  {
-    kind: 'malformed body',
-    rule: { route: '*', mode: 'malformed', malformed: 'invalid_json', probability: 0.025 },
-  },
+/** The API routes; the token route has its own fault (stalls), so that every route fails about 20 % of the time. */
+const API_ROUTES = ['createIdv', 'getIdv', 'getKyc', 'downloadFile'] as const;
+/** About 20 % of the requests of every API route: 1 − (1 − p)ⁿ over the rules below is 0.20. */
+const MIX: Array<{ kind: string; rule: Omit<FaultRequest, 'route'> }> = [
+  { kind: '429 Retry-After', rule: { mode: 'retryAfter', retryAfterSeconds: 1, probability: 0.055 } },
+  { kind: '5xx', rule: { mode: 'status', status: 503, probability: 0.02 } },
+  { kind: '5xx', rule: { mode: 'status', status: 500, probability: 0.02 } },
+  { kind: '5xx', rule: { mode: 'status', status: 502, probability: 0.015 } },
+  { kind: 'connection reset', rule: { mode: 'drop', probability: 0.055 } },
+  { kind: 'malformed body', rule: { mode: 'malformed', malformed: 'missing_field', probability: 0.03 } },
+  { kind: 'malformed body', rule: { mode: 'malformed', malformed: 'invalid_json', probability: 0.025 } },
 ];
+const RANDOM_FAULTS: Array<{ kind: string; rule: FaultRequest }> = API_ROUTES.flatMap((route) =>
+  MIX.map((entry) => ({ kind: entry.kind, rule: { ...entry.rule, route } })),
+);
 /**
  * Faults that must happen at least once in every run, whatever the draws: a download cut off after its headers
  * (Content-Length promised, connection closed mid-body). Re-added after each swap until hit.
