@@ -59,6 +59,10 @@ export function chaosTimeouts(overrides: Partial<OnboardingTimeouts> = {}): Part
 
 const START_CONCURRENCY = 6;
 const POLL_MS = 250;
+const FAST_POLL_FOR_MS = 10_000;
+const SLOW_POLL_MS = 1_000;
+/** While waiting for closure: stages read through the API every this many rounds of a second. */
+const STAGE_READ_EVERY_ROUNDS = 5;
 
 export class Driver {
   private readonly tag = randomUUID().slice(0, 6);
@@ -168,7 +172,9 @@ export class Driver {
 
   /**
    * Watches the runs until Temporal reports each one closed, or the deadline passes; returns the closed status by
-   * workflow id (absent: still open at the deadline). Prints progress while it waits.
+   * workflow id (absent: still open at the deadline). Closure is read from Temporal every second; the open runs'
+   * stages (for the progress line and `onOpen`) through the API every few seconds only, since reading a run's
+   * state costs the API, Temporal and the worker work that the scenario would otherwise have.
    */
   async awaitClosed(
     runs: Run[],
@@ -178,7 +184,9 @@ export class Driver {
     const closed = new Map<string, string>();
     const line = progress(`${this.scenario}: runs closed`);
     const deadline = Date.now() + deadlineMs;
-    while (closed.size < runs.length && Date.now() < deadline) {
+    let open = '';
+    for (let round = 0; closed.size < runs.length && Date.now() < deadline; round += 1) {
+      const readStages = round % STAGE_READ_EVERY_ROUNDS === 0;
       const stages: Record<string, number> = {};
       await runPool({
         count: runs.length,
@@ -195,15 +203,18 @@ export class Driver {
           } catch {
             // Temporal away for a moment: ask again next round.
           }
+          if (!readStages) return;
           const view = await this.stack.api.status(run.customerId).catch(() => undefined);
           const stage = view?.stage ?? 'unknown';
           stages[stage] = (stages[stage] ?? 0) + 1;
           await options.onOpen?.(run, view);
         },
       });
-      const open = Object.entries(stages)
-        .map(([stage, count]) => `${stage} ${count}`)
-        .join(', ');
+      if (readStages) {
+        open = Object.entries(stages)
+          .map(([stage, count]) => `${stage} ${count}`)
+          .join(', ');
+      }
       line.update(`${closed.size}/${runs.length}${open ? ` (open: ${open})` : ''}`);
       if (closed.size < runs.length) await delay(1_000);
     }
@@ -218,7 +229,8 @@ export class Driver {
     timeoutMs: number,
     what = 'a condition',
   ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+    const began = Date.now();
+    const deadline = began + timeoutMs;
     let last: string | undefined;
     for (;;) {
       try {
@@ -232,7 +244,8 @@ export class Driver {
       if (Date.now() > deadline) {
         throw new Error(`${customerId}: no ${what} within ${timeoutMs} ms (last: ${last ?? 'nothing'})`);
       }
-      await delay(POLL_MS);
+      // Quick at first (a kill must land while the run is in its stage), then gentle on a loaded machine.
+      await delay(Date.now() - began < FAST_POLL_FOR_MS ? POLL_MS : SLOW_POLL_MS);
     }
   }
 }

@@ -159,8 +159,15 @@ export async function ondatoFaultsScenario(
     })();
   };
   const unexpectedParks: string[] = [];
+  /** Each park once: the `since` of the parks already resumed, by run. */
+  const resumedParks = new Map<Run, Set<string>>();
   const resumeUnexpected = async (run: Run, view: OnboardingStatus | undefined): Promise<void> => {
-    if (view?.stage !== 'needs_attention' || run.notes.some((note) => note.startsWith('parked'))) return;
+    const since = view?.attention?.since;
+    if (view?.stage !== 'needs_attention' || since === undefined) return;
+    const seen = resumedParks.get(run) ?? new Set<string>();
+    if (seen.has(since)) return;
+    seen.add(since);
+    resumedParks.set(run, seen);
     // Within the policy (the window counts from the activity's first attempt, so a call that spent it on other
     // faults parks at the first 401), but not what this phase is about: say so, and resume as ops would.
     run.notes.push(`parked in phase 1 (${view.attention?.reason ?? '?'}), resumed`);
