@@ -26,8 +26,12 @@ import { startPersistentTemporal, type PersistentTemporal } from './temporal-ser
 export const CHAOS_OPS_KEY = 'chaos-ops-key';
 /** Documents are small: the suite is about what survives, not about throughput. */
 const DOCUMENT_BYTES = 64 * 1024;
-/** Tokens expire every few seconds (refreshed at half-life), so the token route and its faults are in play. */
-const TOKEN_LIFETIME_SECONDS = 10;
+/**
+ * Tokens live a minute (refreshed at half-life); the 401s of the Ondato-faults scenario make the worker refresh far
+ * more often. Shorter lifetimes make nearly every retried call fetch a token first, so a call fails about twice as
+ * often as the fault rate, and exponential backoff stretches a run by minutes.
+ */
+const TOKEN_LIFETIME_SECONDS = 60;
 
 export interface ChaosStack {
   temporal: PersistentTemporal;

@@ -1,14 +1,13 @@
 /**
  * Scenario 3: Ondato misbehaves. The worker restarts with a short credential-refusal window
- * (ONDATO_AUTH_RETRY_WINDOW_MS) and request timeout (ONDATO_REQUEST_TIMEOUT_MS); tokens expire every few seconds.
+ * (ONDATO_AUTH_RETRY_WINDOW_MS) and request timeout (ONDATO_REQUEST_TIMEOUT_MS).
  *
  * Phase 1, random faults: about one request in five to each Ondato route fails, drawn per request by the
  * simulator's probabilistic fault rules: on the API routes 429 with Retry-After, 500/502/503, dropped connections,
- * bodies that break the schema
- * or are not JSON (on downloads: a body cut off before its Content-Length; one such cut always happens); one token
- * request in five stalls past the request timeout (tokens are expired every few seconds, so the worker refreshes
- * often); and every few seconds a burst of 401s on getIdv and getKyc (even right after a token refresh) shorter than
- * the window. Every flow must finish right.
+ * bodies that break the schema or are not JSON (on downloads: a body cut off before its Content-Length; one such
+ * cut always happens); on the token route a stall past the request timeout; and every few seconds a burst of 401s
+ * on getIdv and getKyc, even right after a token refresh (each 401 makes the worker fetch a new token, which may
+ * stall), shorter than the window. Every flow must finish right.
  *
  * Phase 2, one burst longer than the window: 401s on getIdv and getKyc until every run of the phase has parked
  * (`needs_attention`, reason OndatoAuthFailed, the backend told by an `onboarding.needs_attention` callback): half
@@ -153,8 +152,6 @@ export async function ondatoFaultsScenario(
         await delay(options.burstMs);
         await plan.set(false, true);
         await delay(options.burstEveryMs - options.burstMs);
-        // Tokens die between bursts too: the worker refreshes (and meets the stalls) all the time.
-        if (bursting) await stack.control.expireTokens();
       }
     })();
   };
