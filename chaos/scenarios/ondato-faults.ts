@@ -231,7 +231,8 @@ export async function ondatoFaultsScenario(
       ),
     ),
   );
-  await plan.set(false, true);
+  // The burst is over and Ondato is healthy again: phase 2 is about parking and resuming (phase 1 had the rest).
+  await plan.set(false, false);
   const burstMs = Date.now() - burstFrom;
   say(
     `  phase 2: ${phase2.length} runs parked ${((parkedAt - burstFrom) / 1000).toFixed(1)} s into a ${(burstMs / 1000).toFixed(1)} s burst of 401s (window ${options.authWindowMs / 1000} s); resuming them`,
