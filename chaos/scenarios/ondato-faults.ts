@@ -60,7 +60,8 @@ const RANDOM_FAULTS: Array<{ kind: string; rule: FaultRequest }> = API_ROUTES.fl
 );
 /**
  * Faults that must happen at least once in every run, whatever the draws: a download cut off after its headers
- * (Content-Length promised, connection closed mid-body). Re-added after each swap until hit.
+ * (Content-Length promised, connection closed mid-body), and (added by the plan) a stalled token. Re-added after
+ * each swap until one of their kind was injected.
  */
 const ONCE: Array<{ kind: string; rule: FaultRequest }> = [
   { kind: 'download cut off mid-body', rule: { route: 'downloadFile', mode: 'malformed', times: 1 } },
@@ -73,16 +74,23 @@ const AUTH_BURST: FaultRequest[] = [
 /** The simulator's rules, swapped as a whole (its control API clears all rules at once); hits are tallied. */
 class FaultPlan {
   readonly hits = new Map<string, number>();
+  /** ONCE, plus one stalled token (the token route is quiet while no 401 makes the worker refresh). */
+  private readonly once: Array<{ kind: string; rule: FaultRequest }>;
 
   constructor(
     private readonly stack: ChaosStack,
     private readonly tokenStall: FaultRequest,
-  ) {}
+  ) {
+    const { probability: _probability, ...stall } = tokenStall;
+    this.once = [...ONCE, { kind: 'stalled token', rule: { ...stall, times: 1 } }];
+  }
 
   async set(burst: boolean, random: boolean): Promise<void> {
     await this.tally(await this.stack.control.faults());
     await this.stack.control.clearFaults();
-    const once = ONCE.filter((entry) => (this.hits.get(entry.kind) ?? 0) === 0).map((entry) => entry.rule);
+    const once = this.once
+      .filter((entry) => (this.hits.get(entry.kind) ?? 0) === 0)
+      .map((entry) => entry.rule);
     // 401s first: during a burst every getIdv / getKyc is refused; otherwise the random mix applies.
     for (const rule of [
       ...(burst ? AUTH_BURST : []),
