@@ -3,9 +3,20 @@
  * finished, a step that gives up parks the run (needs_attention) instead of failing it, tells the backend, keeps
  * the run's ids, and the step runs again when ops resume it or when the retry timer fires.
  */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { FailureType, getStateQuery, resumeSignal, resumeUpdate, type OnboardingState } from '../../contract';
+import {
+  FailureType,
+  getStateQuery,
+  onboardingWorkflowId,
+  resumeSignal,
+  resumeUpdate,
+  submitReviewUpdate,
+  type OnboardingState,
+  type OnboardingWorkflow,
+} from '../../contract';
 import { recordHistoryIfAsked } from '../helpers/histories';
 import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
@@ -118,6 +129,50 @@ describe('parking instead of failing', () => {
     expect(final.resumes?.map((resume) => resume.requestedBy)).toContain('ops-ui');
     expect(record.documents.length).toBeGreaterThan(0);
     await recordHistoryIfAsked('parked-twice-timer-then-signal', handle);
+  });
+
+  it('a run closed by hand after storing documents is taken over: same verification, same files, none orphaned', async () => {
+    const customerId = `c-orphan-${Date.now()}`;
+    const { link, handle } = await env.start({ customerId });
+    await env.control.complete(link.idvId as string, {
+      outcome: 'approved',
+      rules: [{ name: 'SelfieAndDocumentFacesMatch', status: 'Fail' }],
+    });
+    const inReview = await waitFor(async () => {
+      const state = await handle.query(getStateQuery);
+      return state.stage === 'manual_review' ? state : undefined;
+    });
+    expect(inReview.documents.length).toBeGreaterThan(0);
+    await handle.terminate('closed by hand while in review');
+
+    // The next start takes over the finished verification instead of a new IDV: the customer does nothing.
+    const again = await env.start({ customerId });
+    expect(again.link.resumedFromKycId).toBe(inReview.kycId);
+    expect(again.link.customerUrl).toBeNull();
+    const next = env.client.workflow.getHandle<OnboardingWorkflow>(
+      onboardingWorkflowId(customerId),
+      again.link.runId,
+    );
+    await waitFor(async () =>
+      (await next.query(getStateQuery)).stage === 'manual_review' ? true : undefined,
+    );
+    await next.executeUpdate(submitReviewUpdate, { args: [{ reviewerId: 'ops-7', decision: 'approved' }] });
+    const record = await next.result();
+    expect(record.outcome).toBe('approved');
+    expect(record.idvId).toBe(link.idvId);
+    // Same keys: the successor rewrote the same files, so nothing of the closed run is left unreferenced.
+    expect(record.documents.map((document) => document.key).sort()).toEqual(
+      inReview.documents.map((document) => document.key).sort(),
+    );
+    const onDisk = readdirSync(path.join(env.documentsDir, customerId), {
+      recursive: true,
+      withFileTypes: true,
+    })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(env.documentsDir, path.join(entry.parentPath, entry.name)))
+      .sort();
+    expect(onDisk).toEqual(record.documents.map((document) => document.key).sort());
+    expect((await env.control.verifications({ externalReferenceId: customerId })).length).toBe(1);
   });
 
   it('still fails fast when Ondato refuses to create the verification, and tells the backend', async () => {
