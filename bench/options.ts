@@ -3,6 +3,7 @@
  * for a test run; any size can be set on its own flag (which wins over --quick).
  */
 import { parseArgs } from 'node:util';
+import { parseScenarioList } from './infra/harness-process';
 
 export const SCENARIOS = ['e2e', 'webhooks', 'start', 'streaming', 'waiting'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -104,20 +105,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' | { markdown
     (sizes[section] as Record<string, number>)[field] = value;
   }
 
-  const only =
-    typeof values.only === 'string'
-      ? values.only
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean)
-      : [...SCENARIOS];
-  for (const name of only) {
-    if (!(SCENARIOS as readonly string[]).includes(name))
-      throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
-  }
+  const only = parseScenarioList(values.only, SCENARIOS);
   return {
     quick,
-    only: only as ScenarioName[],
+    only,
     out: typeof values.out === 'string' ? values.out : undefined,
     logLevel: typeof values['log-level'] === 'string' ? values['log-level'] : 'info',
     workerNodeOptions:

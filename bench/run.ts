@@ -6,11 +6,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { floorBundle, serviceBundle } from './infra/bundles';
 import { reapOrphanedDevServers } from './infra/dev-server';
+import { installHarnessRuntime } from './infra/harness-process';
 import type { RunContext } from './infra/run-context';
-import { closeAllScopes, stopEverythingOnSignals, wasInterrupted, withScope } from './infra/teardown';
+import { closeAllScopes, wasInterrupted, withScope } from './infra/teardown';
 import { parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options';
 import type { ScenarioResult } from './report/figures';
 import { resultsAsMarkdown } from './report/markdown';
@@ -35,12 +35,7 @@ async function main(): Promise<number> {
     return 0;
   }
   // The benchmark handles signals itself, so it can stop what it started in order.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' } } },
-    shutdownSignals: [],
-  });
-  stopEverythingOnSignals();
+  installHarnessRuntime();
   const reaped = reapOrphanedDevServers();
   if (reaped > 0) say(`[bench] stopped ${reaped} dev server(s) left behind by a killed run`);
 

@@ -3,6 +3,7 @@
  * small version `npm test` runs (test/chaos/quick.test.ts).
  */
 import { parseArgs } from 'node:util';
+import { parseScenarioList } from '../bench/infra/harness-process';
 import type { HostileWebhooksOptions } from './scenarios/hostile-webhooks';
 import type { OndatoFaultsOptions } from './scenarios/ondato-faults';
 import type { TemporalRestartOptions } from './scenarios/temporal-restart';
@@ -106,17 +107,7 @@ export function parseOptions(argv: string[]): ChaosOptions | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const only =
-    typeof values.only === 'string'
-      ? values.only
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean)
-      : [...SCENARIOS];
-  for (const name of only) {
-    if (!(SCENARIOS as readonly string[]).includes(name))
-      throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
-  }
+  const only = parseScenarioList(values.only, SCENARIOS);
   const quick = values.quick === true;
   return {
     quick,

@@ -8,10 +8,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serviceBundle } from '../bench/infra/bundles';
+import { installHarnessRuntime } from '../bench/infra/harness-process';
 import type { RunContext } from '../bench/infra/run-context';
-import { closeAllScopes, stopEverythingOnSignals, wasInterrupted, withScope } from '../bench/infra/teardown';
+import { closeAllScopes, wasInterrupted, withScope } from '../bench/infra/teardown';
 import { parseOptions, USAGE, type ChaosOptions, type ScenarioName } from './options';
 import {
   addCheck,
@@ -77,12 +77,7 @@ async function main(): Promise<number> {
     return 0;
   }
   // The suite handles signals itself, so it stops what it started, in order.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' } } },
-    shutdownSignals: [],
-  });
-  stopEverythingOnSignals();
+  installHarnessRuntime();
   const reaped = reapOrphanedChaosServers();
   if (reaped > 0) say(`[chaos] stopped ${reaped} dev server(s) left behind by a killed run`);
 
