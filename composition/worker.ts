@@ -11,6 +11,7 @@ import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { createOndatoClient } from '../ondato/client';
 import { temporalConnectionOptions } from './connection';
+import { workerDeploymentOptions, type WorkerDeployment } from './worker-versioning';
 
 /**
  * `npm run build` writes the bundle to dist/workflow-bundle.js, beside the compiled dist/composition/: compiled
@@ -39,6 +40,8 @@ export interface OnboardingWorker {
   worker: Worker;
   /** Where the workflow code came from, for the start-up log line. */
   bundle: 'pre-built' | 'bundled at start';
+  /** The worker deployment and build it declares; undefined when Worker Versioning is off. */
+  deployment?: WorkerDeployment;
   /** Closes the connection the worker was built on (after `worker.run()` has returned). */
   close(): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function createOnboardingWorker(
   const connection = (overrides.connection ?? ownConnection) as NativeConnection;
   const bundlePath = workflowBundlePath(config);
   try {
+    const versioning = workerDeploymentOptions(config.temporal.worker.versioning);
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -74,10 +78,13 @@ export async function createOnboardingWorker(
       // Onboardings wake rarely and replay cheaply: a bounded cache bounds memory (the SDK's default follows
       // the heap limit).
       maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
+      // Versioning on: every run stays on the build that started it (docs/deploys.md).
+      ...(versioning ? { workerDeploymentOptions: versioning.options } : {}),
     });
     return {
       worker,
       bundle: bundlePath ? 'pre-built' : 'bundled at start',
+      deployment: versioning?.deployment,
       close: async () => {
         await ownConnection?.close();
       },

@@ -65,6 +65,21 @@ export const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** Workflow runs the worker keeps in memory (bench: ~0.5 MiB each; 10,000 waiting runs took 1.5 GiB at the SDK default). */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(250),
+  /**
+   * Worker Versioning (docs/deploys.md): `on` pins every run to the build that started it. Off by default: with
+   * it on, new runs wait until a build is made current (`npm run rollout`).
+   */
+  TEMPORAL_WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
+  /** The worker deployment this worker belongs to (one per service and task queue). */
+  TEMPORAL_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and - only')
+    .default('ondato-onboarding'),
+  /** This worker's build id; default: `<package version>-<git revision>` (a checkout without git must set it). */
+  TEMPORAL_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.+-]{1,255}$/, 'letters, digits, _ . + and - only')
+    .optional(),
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),

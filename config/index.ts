@@ -136,6 +136,11 @@ function resolveSections(env: Env): AppConfig {
         shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
         bundlePath: env.WORKFLOW_BUNDLE_PATH,
         maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+        versioning: {
+          enabled: env.TEMPORAL_WORKER_VERSIONING === 'on',
+          deploymentName: env.TEMPORAL_DEPLOYMENT_NAME,
+          buildId: env.TEMPORAL_BUILD_ID,
+        },
       },
     },
     api: {

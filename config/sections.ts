@@ -15,7 +15,15 @@ export interface TemporalSettings {
     /** A pre-built workflow bundle (`npm run build`); bundled at start when absent. */
     bundlePath?: string;
     maxCachedWorkflows: number;
+    versioning: WorkerVersioningSettings;
   };
+}
+
+/** Worker Versioning: `buildId` is only the configured one; composition/worker-versioning.ts derives a default. */
+export interface WorkerVersioningSettings {
+  enabled: boolean;
+  deploymentName: string;
+  buildId?: string;
 }
 
 export interface WebhookSettings {

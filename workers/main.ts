@@ -13,13 +13,15 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: 'onboarding-worker' });
   // Before any connection: the SDK's own logs (worker, activities, workflows, core) go through the same logger.
   installRuntimeLogging(logger.child({ component: 'temporal' }));
-  const { worker, bundle, close } = await createOnboardingWorker(config);
+  const { worker, bundle, deployment, close } = await createOnboardingWorker(config);
   try {
     logger.info(
       {
         taskQueue: config.temporal.taskQueue,
         temporal: config.temporal.address,
         bundle,
+        // Worker Versioning: the build this worker serves (absent when versioning is off).
+        deployment,
         codecKeys: config.codec.keyRing.keyIds,
         activeKeyId: config.codec.keyRing.activeKeyId,
       },

@@ -1,0 +1,153 @@
+/**
+ * Worker Versioning on the real dev server, with the service's own worker (composition root, real activities,
+ * the Ondato simulator): a run started on build A stays on A while new runs go to B, B can be rolled back, and
+ * the drain check sees A's run until it closes. The sequence is printed, so a run of this file documents it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { decodeVersioningBehavior } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
+import { createOnboardingWorker } from '../../composition/worker';
+import { resolveWorkerDeployment, type WorkerDeployment } from '../../composition/worker-versioning';
+import { loadConfig } from '../../config';
+import {
+  describeDeployment,
+  openPinnedRuns,
+  setCurrentBuild,
+  waitForBuild,
+} from '../../scripts/worker-deployment';
+import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
+import { waitFor } from '../helpers/wait-for';
+
+jest.setTimeout(120_000);
+
+const sequence: string[] = [];
+const step = (line: string): void => {
+  sequence.push(`${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s  ${line}`);
+};
+const startedAt = Date.now();
+
+/** The build id each workflow task of a run was completed by, in history order. */
+async function workflowTaskBuilds(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .map((event) => event.workflowTaskCompletedEventAttributes)
+    .filter((attributes) => attributes != null)
+    .map((attributes) => attributes.deploymentVersion?.buildId ?? '(unversioned)');
+}
+
+async function pinnedBuild(handle: WorkflowHandle): Promise<{ behavior: string; buildId?: string }> {
+  const { raw } = await handle.describe();
+  const info = raw.workflowExecutionInfo?.versioningInfo;
+  return {
+    behavior: decodeVersioningBehavior(info?.behavior) ?? 'unversioned',
+    buildId: info?.deploymentVersion?.buildId ?? undefined,
+  };
+}
+
+describe('Worker Versioning: pinned runs, rollout and rollback', () => {
+  let env: OnboardingTestEnv;
+  const workers: Array<{ worker: Worker; run: Promise<void>; close(): Promise<void> }> = [];
+  const handles: WorkflowHandle[] = [];
+  const deploymentName = `onboarding-vt-${randomUUID().slice(0, 8)}`;
+
+  async function startBuild(buildId: string): Promise<WorkerDeployment> {
+    const config = loadConfig({
+      ...env.workerProcessEnv,
+      TEMPORAL_WORKER_VERSIONING: 'on',
+      TEMPORAL_DEPLOYMENT_NAME: deploymentName,
+      TEMPORAL_BUILD_ID: buildId,
+    });
+    const { worker, deployment, close } = await createOnboardingWorker(config);
+    workers.push({ worker, run: worker.run(), close });
+    expect(deployment).toEqual(resolveWorkerDeployment(config.temporal.worker.versioning));
+    await waitForBuild(env.client, deployment as WorkerDeployment, env.taskQueue);
+    step(`worker of build ${buildId} polling`);
+    return deployment as WorkerDeployment;
+  }
+
+  async function startRun(label: string): Promise<{ handle: WorkflowHandle; idvId: string }> {
+    const { handle, link } = await env.start({ customerId: `vt-${label}-${randomUUID().slice(0, 6)}` });
+    handles.push(handle);
+    expect(link.stage).toBe('awaiting_customer');
+    return { handle, idvId: link.idvId as string };
+  }
+
+  async function drainCount(deployment: WorkerDeployment, expected: number): Promise<number> {
+    // Visibility lags the run's state by a moment.
+    const { count } = await waitFor(
+      async () => {
+        const open = await openPinnedRuns(env.client, deployment);
+        return open.count === expected ? open : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, what: `${expected} open run(s) pinned to ${deployment.buildId}` },
+    );
+    return count;
+  }
+
+  beforeAll(async () => {
+    env = await createOnboardingTestEnv({ runWorker: false });
+  });
+
+  afterAll(async () => {
+    for (const handle of handles) await handle.terminate('test over').catch(() => undefined);
+    for (const { worker, run, close } of workers) {
+      worker.shutdown();
+      await run;
+      await close();
+    }
+    await env?.close();
+    process.stdout.write(`\n[versioning] sequence (deployment ${deploymentName}):\n${sequence.join('\n')}\n`);
+  });
+
+  it('keeps a run on the build that started it, sends new runs to the current build, and rolls back', async () => {
+    const buildA = await startBuild('build-a');
+    await setCurrentBuild(env.client, buildA);
+    step('current := build-a');
+
+    const { handle: run1, idvId: run1IdvId } = await startRun('r1');
+    expect(await pinnedBuild(run1)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
+    step(`run1 ${run1.workflowId} started: PINNED to build-a, awaiting the customer`);
+
+    const buildB = await startBuild('build-b');
+    await setCurrentBuild(env.client, buildB);
+    const status = await describeDeployment(env.client, deploymentName);
+    expect(status?.currentBuildId).toBe('build-b');
+    step(
+      `current := build-b (deployment: ${status?.builds.map((build) => `${build.buildId} ${build.status}`).join(', ')})`,
+    );
+
+    const { handle: run2 } = await startRun('r2');
+    expect(await pinnedBuild(run2)).toEqual({ behavior: 'PINNED', buildId: 'build-b' });
+    step(`run2 ${run2.workflowId} started: PINNED to build-b`);
+
+    expect(await drainCount(buildA, 1)).toBe(1);
+    step('drain check build-a: 1 open pinned run (run1): not safe to stop');
+
+    // The customer finishes run1: the webhook signals it, and every task after that still runs on build A.
+    await env.control.complete(run1IdvId, { outcome: 'approved' });
+    expect(await run1.result()).toMatchObject({ outcome: 'approved' });
+    const run1Builds = await workflowTaskBuilds(run1);
+    expect(run1Builds.length).toBeGreaterThan(2);
+    expect(new Set(run1Builds)).toEqual(new Set(['build-a']));
+    step(
+      `run1 signalled (webhook) and approved after build-b became current: its ${run1Builds.length} workflow tasks all ran on build-a`,
+    );
+
+    expect(await drainCount(buildA, 0)).toBe(0);
+    step('drain check build-a: 0 open pinned runs: build-a may be stopped once it is not current');
+
+    const run2Builds = await workflowTaskBuilds(run2);
+    expect(new Set(run2Builds)).toEqual(new Set(['build-b']));
+
+    // Rollback: build A (still running) becomes current again; new runs go to A, run2 stays on B.
+    await setCurrentBuild(env.client, buildA);
+    step('rollback: current := build-a');
+    const { handle: run3 } = await startRun('r3');
+    expect(await pinnedBuild(run3)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
+    expect(await pinnedBuild(run2)).toEqual({ behavior: 'PINNED', buildId: 'build-b' });
+    step(`run3 ${run3.workflowId} started: PINNED to build-a; run2 still PINNED to build-b`);
+    expect(await drainCount(buildB, 1)).toBe(1);
+    step('drain check build-b: 1 open pinned run (run2)');
+  });
+});
