@@ -5,12 +5,19 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { CALLBACK_SIGNATURE, checkSignature, sign } from '../codec/hmac-signature';
+import type { CallbackTargets } from '../config/callback-targets';
 import {
   CALLBACK_EVENT_ID_HEADER,
   CALLBACK_SIGNATURE_HEADER,
   FailureType,
   type CallbackEvent,
 } from '../contract';
+import {
+  CallbackTargetRefusedError,
+  postToCallbackTarget,
+  type HostResolver,
+  type PostAnswer,
+} from './callback-transport';
 
 /** For receivers (and tests): checks the signature and that it is at most `toleranceSeconds` old. */
 export function verifyCallbackSignature(
@@ -28,9 +35,21 @@ export function verifyCallbackSignature(
 export interface CallbackSenderOptions {
   secret: string;
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** Where callbacks may go (config `callbacks.targets`). */
+  targets: CallbackTargets;
+  /** The DNS resolver (tests give names their own addresses). */
+  resolver?: HostResolver;
 }
 
+function failureMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Delivers one event. Outcomes: the backend took it (2xx); the target is not allowed or answered a redirect
+ * (not retryable: `CallbackTargetRefused`, `CallbackRejected`); the backend refused it (4xx, not retryable) or
+ * was unavailable (retryable). Never a silent success.
+ */
 export async function sendCallback(
   url: string,
   event: CallbackEvent,
@@ -39,10 +58,9 @@ export async function sendCallback(
 ): Promise<void> {
   const body = JSON.stringify(event);
   const timeout = AbortSignal.timeout(options.timeoutMs);
-  let response: Response;
+  let answer: PostAnswer;
   try {
-    response = await (options.fetchImpl ?? fetch)(url, {
-      method: 'POST',
+    answer = await postToCallbackTarget(url, {
       headers: {
         'content-type': 'application/json',
         [CALLBACK_SIGNATURE_HEADER]: sign(
@@ -54,21 +72,38 @@ export async function sendCallback(
         [CALLBACK_EVENT_ID_HEADER]: event.eventId,
       },
       body,
+      targets: options.targets,
+      resolver: options.resolver,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (error) {
+    if (error instanceof CallbackTargetRefusedError) {
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: FailureType.CallbackTargetRefused,
+        nonRetryable: true,
+      });
+    }
     throw ApplicationFailure.create({
-      message: `callback to the product backend failed: ${error instanceof Error ? error.message : String(error)}`,
+      message: `callback to the product backend failed: ${failureMessage(error)}`,
       type: FailureType.CallbackUnavailable,
     });
   }
-  await response.body?.cancel();
-  if (response.ok) return;
-  const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
+  const { status } = answer;
+  if (status >= 200 && status < 300) return;
+  if (status >= 300 && status < 400) {
+    throw ApplicationFailure.create({
+      message: `the product backend answered the callback with a redirect (HTTP ${status}); redirects are not followed: configure the final URL`,
+      type: FailureType.CallbackRejected,
+      nonRetryable: true,
+      details: [{ status }],
+    });
+  }
+  const retryable = status === 408 || status === 429 || status >= 500;
   throw ApplicationFailure.create({
-    message: `the product backend answered the callback with HTTP ${response.status}`,
+    message: `the product backend answered the callback with HTTP ${status}`,
     type: retryable ? FailureType.CallbackUnavailable : FailureType.CallbackRejected,
     nonRetryable: !retryable,
-    details: [{ status: response.status }],
+    details: [{ status }],
   });
 }

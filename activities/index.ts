@@ -9,7 +9,9 @@ import type { OndatoApi } from '../ondato/api';
 import { OndatoError } from '../ondato/errors';
 import type { IdentityVerification, KycFile, KycIdentification } from '../ondato/schemas';
 import type { CallbackEvent, IdvSnapshot, KycSummary, Registration, StoredDocument } from '../contract';
+import type { CallbackTargets } from '../config/callback-targets';
 import { sendCallback } from './callback';
+import type { HostResolver } from './callback-transport';
 import { callOndato, type OndatoFailurePolicy } from './ondato-failures';
 import type { DocumentStore } from './storage/document-store';
 
@@ -25,7 +27,9 @@ export interface ActivityDeps {
     defaultUrl?: string;
     secret: string;
     timeoutMs?: number;
-    fetchImpl?: typeof fetch;
+    /** Where callbacks may go; by default only `defaultUrl`, at a public address. */
+    targets?: CallbackTargets;
+    resolver?: HostResolver;
   };
 }
 
@@ -206,7 +210,11 @@ export function createActivities(deps: ActivityDeps) {
         {
           secret: deps.callbacks.secret,
           timeoutMs: deps.callbacks.timeoutMs ?? 10_000,
-          fetchImpl: deps.callbacks.fetchImpl,
+          targets: deps.callbacks.targets ?? {
+            allowed: deps.callbacks.defaultUrl ? [deps.callbacks.defaultUrl] : [],
+            allowPrivateAddresses: false,
+          },
+          resolver: deps.callbacks.resolver,
         },
         Context.current().cancellationSignal,
       );

@@ -21,7 +21,7 @@ import { WebhookRelay } from './webhook-relay';
 const READINESS_TIMEOUT_MS = 1_000;
 
 /** The sections of the configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
-export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec'>;
+export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec' | 'callbacks'>;
 
 export interface AppDeps {
   /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps): express.Express {
       opsKeys: api.opsKeys,
       bodyLimit: api.bodyLimit,
       logger,
+      callbackTargets: deps.config.callbacks.targets,
     }),
   );
   app.use(

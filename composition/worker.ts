@@ -32,7 +32,11 @@ export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
     documents: new LocalDocumentStore(config.documents.dir, config.codec.keyRing),
     defaultSetupId: config.ondato.setupId,
     ondatoFailures: { authRetryWindowMs: config.ondato.authRetryWindowMs },
-    callbacks: { defaultUrl: config.callbacks.defaultUrl, secret: config.callbacks.secret },
+    callbacks: {
+      defaultUrl: config.callbacks.defaultUrl,
+      secret: config.callbacks.secret,
+      targets: config.callbacks.targets,
+    },
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { codecKeysSchema, keyIdSchema } from '../codec/keys';
+import { allowListEntryProblem } from './callback-targets';
 
 const csv = z.string().transform((value) =>
   value
@@ -132,6 +133,14 @@ export const envSchema = z.object({
 
   CALLBACK_URL: optionalUrl,
   CALLBACK_SECRET: z.string().min(1).default(DEV_DEFAULTS.callbackSecret),
+  /** Hosts or URL prefixes callbacks may go to, besides CALLBACK_URL (config/callback-targets.ts). */
+  CALLBACK_ALLOWED_URLS: csv.default([]).superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      const problem = allowListEntryProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }
+  }),
+  CALLBACK_ALLOW_PRIVATE_TARGETS: flag.default(false),
 
   /** Only a local directory so far; an S3-compatible store is planned (see composition/worker.ts). */
   DOCUMENT_STORE: z.enum(['local']).default('local'),

@@ -185,7 +185,14 @@ function resolveSections(env: Env): AppConfig {
     },
     codec: resolveCodec(env, usesSimulator),
     documents: { store: env.DOCUMENT_STORE, dir: env.DOCUMENT_DIR },
-    callbacks: { defaultUrl: env.CALLBACK_URL, secret: env.CALLBACK_SECRET },
+    callbacks: {
+      defaultUrl: env.CALLBACK_URL,
+      secret: env.CALLBACK_SECRET,
+      targets: {
+        allowed: [...(env.CALLBACK_URL ? [env.CALLBACK_URL] : []), ...env.CALLBACK_ALLOWED_URLS],
+        allowPrivateAddresses: env.CALLBACK_ALLOW_PRIVATE_TARGETS,
+      },
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 /** The typed sections of the configuration, one per part of the service (resolved in config/index.ts). */
 import type { KeyRing } from '../codec/keys';
+import type { CallbackTargets } from './callback-targets';
 import type { Env } from './env';
 
 export type LogLevel = Env['LOG_LEVEL'];
@@ -107,6 +108,8 @@ export interface CallbackSettings {
   /** Used when an onboarding names no callback URL; no callback is sent when neither exists. */
   defaultUrl?: string;
   secret: string;
+  /** Where callbacks may go: CALLBACK_URL and CALLBACK_ALLOWED_URLS; private addresses only when allowed. */
+  targets: CallbackTargets;
 }
 
 export interface AppConfig {

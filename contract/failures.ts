@@ -18,6 +18,11 @@ export const FailureType = {
   OndatoDownloadInterrupted: 'OndatoDownloadInterrupted',
   /** The product backend refused the callback (4xx other than 408/429). */
   CallbackRejected: 'CallbackRejected',
+  /**
+   * The callback URL is not allowed (not in the allow-list, or it resolves to a loopback/private address): no
+   * request was sent; not retryable.
+   */
+  CallbackTargetRefused: 'CallbackTargetRefused',
   /** The product backend was unreachable or failed (5xx/network/timeout): retried. */
   CallbackUnavailable: 'CallbackUnavailable',
   /** The document store failed to write (disk, bucket): retried. */

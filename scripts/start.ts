@@ -44,6 +44,10 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
 async function main(): Promise<void> {
   // A local .env is optional; variables already set in the shell win over it.
   if (existsSync('.env')) process.loadEnvFile('.env');
+  // The local stack with the simulator is all loopback, so a callback receiver there is too (real Ondato: no).
+  if ((process.env.ONDATO_ENV ?? 'simulator') === 'simulator') {
+    process.env.CALLBACK_ALLOW_PRIVATE_TARGETS ??= 'true';
+  }
   const config = loadConfig();
   const { api, temporal } = config;
   const logger = createLogger({ level: config.logLevel, service: 'onboarding' });

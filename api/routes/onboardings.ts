@@ -5,7 +5,9 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { CallbackTargets } from '../../config/callback-targets';
 import { requireApiKey, requireOpsKey } from '../auth';
+import { assertCallbackUrlAllowed } from '../callback-targets';
 import { ApiError, parseOrThrow } from '../errors';
 import type { OnboardingService, StartOutcome } from '../onboarding-service';
 import {
@@ -36,6 +38,8 @@ export interface OnboardingRoutesDeps {
   opsKeys: readonly string[];
   bodyLimit: string;
   logger: Logger;
+  /** Where callbacks may go: a start or retry naming another callbackUrl is refused (400). */
+  callbackTargets: CallbackTargets;
 }
 
 /** Bodies must be JSON; anything else is refused before parsing rather than silently read as empty. */
@@ -213,6 +217,7 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
 
   route(router, ONBOARDING_OPERATIONS.start, auth, ...json, async (req, res) => {
     const input = parseOrThrow(startOnboardingRequestSchema, req.body);
+    assertCallbackUrlAllowed(input.callbackUrl, deps.callbackTargets);
     const outcome = await service.start(input);
     logger.info(
       {
@@ -253,6 +258,7 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
   route(router, ONBOARDING_OPERATIONS.retry, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const request = parseOrThrow(retryOnboardingRequestSchema, req.body);
+    assertCallbackUrlAllowed(request.callbackUrl, deps.callbackTargets);
     const outcome = await service.retry(customerId, request);
     logger.info(
       {

@@ -83,6 +83,8 @@ export function serviceEnv(input: ServiceEnvInput): Record<string, string> {
     WEBHOOK_PASSWORD: BENCH_CREDENTIALS.webhookPassword,
     CALLBACK_URL: input.callbackUrl,
     CALLBACK_SECRET: BENCH_CREDENTIALS.callbackSecret,
+    // The receiver listens on loopback in this process.
+    CALLBACK_ALLOW_PRIVATE_TARGETS: 'true',
     DOCUMENT_DIR: input.documentDir,
     // Fresh sessions per benchmark; never the developer's .data/simulator.json.
     SIMULATOR_STATE_FILE: 'none',

@@ -121,6 +121,8 @@ export async function createOnboardingTestEnv(
     WEBHOOK_PASSWORD: TEST_CREDENTIALS.webhookPassword,
     CALLBACK_URL: callbacks.url,
     CALLBACK_SECRET: TEST_CREDENTIALS.callbackSecret,
+    // The stand-in backend listens on loopback: allowed explicitly, as a deployment would.
+    CALLBACK_ALLOW_PRIVATE_TARGETS: 'true',
     DOCUMENT_DIR: documentsDir,
     WORKER_SHUTDOWN_GRACE_MS: '2000',
     ...TEST_CODEC_ENV,

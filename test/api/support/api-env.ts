@@ -120,6 +120,9 @@ export async function createApiTestEnv(options: { env?: Record<string, string> }
       ONDATO_CLIENT_ID: SIMULATOR_CLIENT.clientId,
       ONDATO_CLIENT_SECRET: SIMULATOR_CLIENT.clientSecret,
       CALLBACK_SECRET,
+      // The stand-in backend listens on loopback: allowed explicitly, as a deployment would.
+      CALLBACK_ALLOWED_URLS: callbacks.url,
+      CALLBACK_ALLOW_PRIVATE_TARGETS: 'true',
       DOCUMENT_DIR: documentsDir,
       WORKFLOW_BUNDLE_PATH: bundlePath,
       WORKER_SHUTDOWN_GRACE_MS: '1000',
