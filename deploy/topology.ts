@@ -49,7 +49,10 @@ export const TEMPORAL_PORTS = {
 
 export const TEMPORAL_UI_PORT = 8080;
 
-/** The service's processes: API replicas listen on consecutive ports from `api.port`. */
+/**
+ * The service's processes. `api.port` is the one public API address (a load balancer in front of the replicas,
+ * where Ondato's webhooks and the UI's codec calls go); on one machine the replicas listen on the ports after it.
+ */
 export const SERVICE = {
   api: { port: 3000, replicas: 2 },
   worker: { replicas: 2 },
@@ -74,7 +77,7 @@ export const SEARCH_ATTRIBUTES: readonly { name: string; cliType: string }[] = s
 
 export const SEARCH_ATTRIBUTE_NAMES: readonly string[] = SEARCH_ATTRIBUTE_KEYS.map((key) => key.name);
 
-/** The URL of API replica `index` (0-based) on `host`. */
-export function apiReplicaPort(index: number, base: number = SERVICE.api.port): number {
-  return base + index;
+/** On one machine: the port of API replica `index` (0-based), after the public port. */
+export function apiReplicaPort(index: number, publicPort: number = SERVICE.api.port): number {
+  return publicPort + 1 + index;
 }

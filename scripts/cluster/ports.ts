@@ -1,0 +1,73 @@
+/**
+ * The cluster's ports: deploy/topology.ts's, shifted by one offset (so a second cluster, e.g. the topology test's,
+ * runs beside the developer's), and all checked free on loopback before anything starts: another server on the
+ * same port would answer the health checks in place of ours.
+ */
+import { createServer } from 'node:net';
+import {
+  apiReplicaPort,
+  POSTGRES,
+  S3,
+  SERVICE,
+  TEMPORAL_PORTS,
+  TEMPORAL_UI_PORT,
+} from '../../deploy/topology';
+
+export const HOST = '127.0.0.1';
+
+export interface ClusterPorts {
+  postgres: number;
+  temporal: { [K in keyof typeof TEMPORAL_PORTS]: number };
+  ui: number;
+  apis: number[];
+  /** The one public URL in front of the API replicas (what Ondato's webhooks and the UI's codec calls use). */
+  balancer: number;
+  simulator: number;
+  s3: number;
+}
+
+export function clusterPorts(offset: number): ClusterPorts {
+  const temporal = Object.fromEntries(
+    Object.entries(TEMPORAL_PORTS).map(([name, port]) => [name, port + offset]),
+  ) as ClusterPorts['temporal'];
+  return {
+    postgres: POSTGRES.port + offset,
+    temporal,
+    ui: TEMPORAL_UI_PORT + offset,
+    apis: Array.from({ length: SERVICE.api.replicas }, (_, index) => apiReplicaPort(index) + offset),
+    balancer: SERVICE.api.port + offset,
+    simulator: SERVICE.simulator.port + offset,
+    s3: S3.port + offset,
+  };
+}
+
+export function allPorts(ports: ClusterPorts): Array<[string, number]> {
+  return [
+    ['PostgreSQL', ports.postgres],
+    ...Object.entries(ports.temporal).map(([name, port]): [string, number] => [`Temporal ${name}`, port]),
+    ['Temporal UI', ports.ui],
+    ...ports.apis.map((port, index): [string, number] => [`API ${index + 1}`, port]),
+    ['API balancer', ports.balancer],
+    ['simulator', ports.simulator],
+    ['S3', ports.s3],
+  ];
+}
+
+export function isPortFree(port: number, host = HOST): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Throws one message naming every port already taken. */
+export async function assertPortsFree(ports: Array<[string, number]>): Promise<void> {
+  const taken: string[] = [];
+  for (const [name, port] of ports) if (!(await isPortFree(port))) taken.push(`${name} ${HOST}:${port}`);
+  if (taken.length > 0) {
+    throw new Error(
+      `ports already in use: ${taken.join(', ')}. Stop what holds them (another cluster?) or pass --port-offset N.`,
+    );
+  }
+}
