@@ -3,7 +3,9 @@
  * the Ondato simulator): a run started on build A stays on A while new runs go to B, B can be rolled back, and
  * the drain check sees A's run until it closes. The sequence is printed, so a run of this file documents it.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeVersioningBehavior } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
@@ -14,12 +16,15 @@ import {
   describeDeployment,
   openPinnedRuns,
   setCurrentBuild,
+  setRampingBuild,
   waitForBuild,
 } from '../../scripts/worker-deployment';
 import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
 
 jest.setTimeout(120_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
 
 const sequence: string[] = [];
 const step = (line: string): void => {
@@ -73,6 +78,24 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     return { handle, idvId: link.idvId as string };
   }
 
+  /** `npm run rollout -- ...` as an operator runs it (a separate process, configured by the environment). */
+  function rollout(...args: string[]): Promise<{ exitCode: number; output: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/rollout.ts', ...args],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...env.workerProcessEnv, TEMPORAL_DEPLOYMENT_NAME: deploymentName },
+        },
+        (error, stdout, stderr) => {
+          const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          resolve({ exitCode, output: `${stdout}${stderr}`.trim() });
+        },
+      );
+    });
+  }
+
   async function drainCount(deployment: WorkerDeployment, expected: number): Promise<number> {
     // Visibility lags the run's state by a moment.
     const { count } = await waitFor(
@@ -111,10 +134,10 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
 
     const buildB = await startBuild('build-b');
     await setCurrentBuild(env.client, buildB);
-    const status = await describeDeployment(env.client, deploymentName);
-    expect(status?.currentBuildId).toBe('build-b');
+    const described = await describeDeployment(env.client, deploymentName);
+    expect(described?.currentBuildId).toBe('build-b');
     step(
-      `current := build-b (deployment: ${status?.builds.map((build) => `${build.buildId} ${build.status}`).join(', ')})`,
+      `current := build-b (deployment: ${described?.builds.map((build) => `${build.buildId} ${build.status}`).join(', ')})`,
     );
 
     const { handle: run2 } = await startRun('r2');
@@ -122,7 +145,10 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     step(`run2 ${run2.workflowId} started: PINNED to build-b`);
 
     expect(await drainCount(buildA, 1)).toBe(1);
-    step('drain check build-a: 1 open pinned run (run1): not safe to stop');
+    const notDrained = await rollout('drained', 'build-a');
+    expect(notDrained.output).toContain(run1.workflowId);
+    expect(notDrained.exitCode).toBe(1);
+    step(`rollout drained build-a -> exit ${notDrained.exitCode}: ${notDrained.output.split('\n')[0]}`);
 
     // The customer finishes run1: the webhook signals it, and every task after that still runs on build A.
     await env.control.complete(run1IdvId, { outcome: 'approved' });
@@ -135,7 +161,9 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     );
 
     expect(await drainCount(buildA, 0)).toBe(0);
-    step('drain check build-a: 0 open pinned runs: build-a may be stopped once it is not current');
+    const drained = await rollout('drained', 'build-a');
+    expect(drained.exitCode).toBe(0);
+    step(`rollout drained build-a -> exit ${drained.exitCode}: ${drained.output}`);
 
     const run2Builds = await workflowTaskBuilds(run2);
     expect(new Set(run2Builds)).toEqual(new Set(['build-b']));
@@ -149,5 +177,21 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     step(`run3 ${run3.workflowId} started: PINNED to build-a; run2 still PINNED to build-b`);
     expect(await drainCount(buildB, 1)).toBe(1);
     step('drain check build-b: 1 open pinned run (run2)');
+
+    // A ramp sends a share of new runs to another build; at 100 % all of them, and ending it sends them back.
+    await setRampingBuild(env.client, deploymentName, { buildId: 'build-b', percentage: 100 });
+    const { handle: run4 } = await startRun('r4');
+    expect(await pinnedBuild(run4)).toEqual({ behavior: 'PINNED', buildId: 'build-b' });
+    step(`ramp build-b 100 %: run4 ${run4.workflowId} PINNED to build-b`);
+    await setRampingBuild(env.client, deploymentName, undefined);
+    const { handle: run5 } = await startRun('r5');
+    expect(await pinnedBuild(run5)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
+    step(`ramp off: run5 ${run5.workflowId} PINNED to build-a`);
+
+    const status = await rollout('status');
+    expect(status.exitCode).toBe(0);
+    expect(status.output).toMatch(/build build-a: CURRENT.*, 2 open pinned run\(s\)/);
+    expect(status.output).toMatch(/build build-b: \w+.*, 2 open pinned run\(s\)/);
+    step(`rollout status:\n${status.output}`);
   });
 });
