@@ -39,6 +39,48 @@ export interface CreateVerificationInput {
   setupId?: string;
 }
 
+/** What the create call leaves in its heartbeat, so a retried attempt knows what the earlier ones did. */
+interface CreateProgress {
+  /** IDVs earlier attempts created, oldest first. */
+  createdIdvIds: string[];
+  /** True between sending the create request and recording Ondato's answer. */
+  awaitingAnswer: boolean;
+  /** Attempts that died (or timed out) in that gap: each may have left an IDV nobody can name. */
+  unansweredCreates: number;
+}
+
+export interface CreatedVerification {
+  idvId: string;
+  customerUrl: string;
+  /** True when the IDV was made by an earlier attempt of this call (its id was in that attempt's heartbeat). */
+  reused?: boolean;
+  /** IDVs earlier attempts created that this one does not use: the run redacts them. */
+  extraIdvIds?: string[];
+  /** Earlier attempts that may have created an IDV whose id never reached us. */
+  unansweredCreates?: number;
+}
+
+/** The ids a fetched resource must carry to belong to the run (absent ones are not checked). */
+export interface ExpectedIds {
+  customerId: string;
+  idvId?: string;
+  kycId?: string;
+}
+
+export interface RedactExtraInput {
+  idvId: string;
+  customerId: string;
+  /** The run's current IDV: never redacted. */
+  currentIdvId?: string;
+  /** The run's start: an IDV created before it belongs to an earlier run and is left alone. */
+  createdAfter: string;
+}
+
+export interface RedactExtraResult {
+  disposition: 'redaction_requested' | 'ignored';
+  note?: string;
+}
+
 export interface StoreDocumentInput {
   customerId: string;
   kycId: string;
@@ -55,6 +97,77 @@ const HEARTBEAT_EVERY_BYTES = 1024 * 1024;
 
 function toIdvSnapshot(idv: IdentityVerification): IdvSnapshot {
   return { idvId: idv.id, status: idv.status, kycId: idv.step?.kycIdentification?.id ?? undefined };
+}
+
+/** IDV statuses in which the customer can still go through the flow: a created IDV in one can be reused. */
+const OPEN_IDV_STATUSES = new Set(['Pending', 'InProgress']);
+
+/**
+ * Refuses an Ondato answer that belongs to another session (defence in depth: a mixed-up proxy, cache or
+ * Ondato itself). Not retried: the run parks for ops. The message names fields, never values.
+ */
+function idMismatch(operation: string, field: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `${operation}: ${field} in Ondato's answer is not the run's`,
+    type: FailureType.OndatoIdMismatch,
+    nonRetryable: true,
+    details: [{ operation, field }],
+  });
+}
+
+function checkIdv(idv: IdentityVerification, idvId: string, expected: ExpectedIds | undefined): void {
+  const operation = 'getIdentityVerification';
+  if (idv.id !== idvId) throw idMismatch(operation, 'id');
+  if (!expected) return;
+  if (idv.externalReferenceId && idv.externalReferenceId !== expected.customerId) {
+    throw idMismatch(operation, 'externalReferenceId');
+  }
+  const kycId = idv.step?.kycIdentification?.id;
+  if (expected.kycId && kycId && kycId !== expected.kycId) {
+    throw idMismatch(operation, 'step.kycIdentification.id');
+  }
+}
+
+function checkKyc(kyc: KycIdentification, kycId: string, expected: ExpectedIds | undefined): void {
+  const operation = 'getKycIdentification';
+  if (kyc.id !== kycId) throw idMismatch(operation, 'id');
+  if (!expected) return;
+  if (expected.idvId && kyc.identityVerificationId && kyc.identityVerificationId !== expected.idvId) {
+    throw idMismatch(operation, 'identityVerificationId');
+  }
+  if (kyc.externalReferenceId && kyc.externalReferenceId !== expected.customerId) {
+    throw idMismatch(operation, 'externalReferenceId');
+  }
+}
+
+/** Ondato's `...Utc` fields may come without a zone designator; they are UTC all the same. */
+function parseUtc(value: string | null | undefined): number {
+  if (!value) return Number.NaN;
+  return Date.parse(/(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}Z`);
+}
+
+function readCreateProgress(details: unknown): CreateProgress {
+  const empty: CreateProgress = { createdIdvIds: [], awaitingAnswer: false, unansweredCreates: 0 };
+  if (typeof details !== 'object' || details === null) return empty;
+  const { createdIdvIds, awaitingAnswer, unansweredCreates } = details as Partial<CreateProgress>;
+  return {
+    createdIdvIds: Array.isArray(createdIdvIds)
+      ? createdIdvIds.filter((id): id is string => typeof id === 'string')
+      : [],
+    awaitingAnswer: awaitingAnswer === true,
+    unansweredCreates: typeof unansweredCreates === 'number' ? unansweredCreates : 0,
+  };
+}
+
+/**
+ * Keeps the activity's latest progress flowing to Temporal while a call is slow, so a heartbeat timeout means
+ * the worker died, and the progress recorded after Ondato's answer leaves the SDK's heartbeat throttle.
+ */
+function keepHeartbeating(progress: () => CreateProgress): () => void {
+  const context = Context.current();
+  const everyMs = Math.max(200, Math.floor((context.info.heartbeatTimeoutMs ?? 30_000) / 3));
+  const timer = setInterval(() => context.heartbeat(progress()), everyMs);
+  return () => clearInterval(timer);
 }
 
 // Ondato sends null for absent fields; `?? undefined` drops them, as payload JSON omits undefined keys.
@@ -120,6 +233,18 @@ function documentCopyFailure(fileId: string, error: unknown): ApplicationFailure
       );
 }
 
+/** Ondato answered the call with an HTTP status (it did not fail in transit). */
+function answeredWithStatus(failure: ApplicationFailure): boolean {
+  const detail: unknown = failure.details?.[0];
+  return typeof detail === 'object' && detail !== null && (detail as { kind?: unknown }).kind === 'http';
+}
+
+function isNotFoundFailure(error: unknown): boolean {
+  if (!(error instanceof ApplicationFailure)) return false;
+  const detail: unknown = error.details?.[0];
+  return typeof detail === 'object' && detail !== null && (detail as { status?: unknown }).status === 404;
+}
+
 export function createActivities(deps: ActivityDeps) {
   const ondatoCall = <T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> =>
     callOndato(
@@ -127,31 +252,128 @@ export function createActivities(deps: ActivityDeps) {
       deps.ondatoFailures,
       elapsedSinceFirstAttempt,
     );
+
+  const createIdv = (input: CreateVerificationInput): Promise<{ id: string }> =>
+    ondatoCall((signal) =>
+      deps.ondato.createIdentityVerification(
+        {
+          setupId: input.setupId ?? deps.defaultSetupId,
+          externalReferenceId: input.customerId,
+          registration: { ...input.registration },
+        },
+        { signal },
+      ),
+    );
+
+  /** The IDV an earlier attempt created, if Ondato still shows it open for this customer. */
+  const findReusable = async (idvId: string | undefined, customerId: string): Promise<string | undefined> => {
+    if (!idvId) return undefined;
+    let idv: IdentityVerification;
+    try {
+      idv = await ondatoCall((signal) => deps.ondato.getIdentityVerification(idvId, { signal }));
+    } catch (error) {
+      if (isNotFoundFailure(error)) return undefined;
+      throw error;
+    }
+    const usable =
+      idv.id === idvId &&
+      idv.externalReferenceId === customerId &&
+      OPEN_IDV_STATUSES.has(idv.status) &&
+      !idv.redaction;
+    return usable ? idvId : undefined;
+  };
   return {
-    async createVerification(
-      input: CreateVerificationInput,
-    ): Promise<{ idvId: string; customerUrl: string }> {
-      const created = await ondatoCall((signal) =>
-        deps.ondato.createIdentityVerification(
-          {
-            setupId: input.setupId ?? deps.defaultSetupId,
-            externalReferenceId: input.customerId,
-            registration: { ...input.registration },
-          },
-          { signal },
-        ),
-      );
-      return { idvId: created.id, customerUrl: deps.ondato.customerUrl(created.id) };
+    /**
+     * Creates the IDV, idempotently as far as Ondato allows (it has no idempotency key): the attempt records its
+     * intent in a heartbeat before the POST and the created id right after it. A retried attempt that finds an id
+     * there reuses that IDV if Ondato shows it still open for our customer; ids it does not reuse come back as
+     * extras for the run to redact. An intent without an id (the attempt died between Ondato's answer and the
+     * heartbeat) is counted: such an IDV may exist, and nothing in Ondato's API can find it.
+     */
+    async createVerification(input: CreateVerificationInput): Promise<CreatedVerification> {
+      const context = Context.current();
+      const earlier = readCreateProgress(context.info.heartbeatDetails);
+      let progress: CreateProgress = {
+        ...earlier,
+        awaitingAnswer: false,
+        unansweredCreates: earlier.unansweredCreates + (earlier.awaitingAnswer ? 1 : 0),
+      };
+      const stopHeartbeats = keepHeartbeating(() => progress);
+      try {
+        const reusable = await findReusable(progress.createdIdvIds.at(-1), input.customerId);
+        let idvId: string;
+        if (reusable) {
+          idvId = reusable;
+        } else {
+          progress = { ...progress, awaitingAnswer: true };
+          context.heartbeat(progress);
+          const created = await createIdv(input);
+          idvId = created.id;
+          progress = {
+            ...progress,
+            awaitingAnswer: false,
+            createdIdvIds: [...progress.createdIdvIds, idvId],
+          };
+          context.heartbeat(progress);
+          // The new IDV must be the one we asked for: our reference, the id Ondato named.
+          const idv = await ondatoCall((signal) => deps.ondato.getIdentityVerification(idvId, { signal }));
+          checkIdv(idv, idvId, { customerId: input.customerId });
+        }
+        const extraIdvIds = progress.createdIdvIds.filter((id) => id !== idvId);
+        return {
+          idvId,
+          customerUrl: deps.ondato.customerUrl(idvId),
+          ...(reusable ? { reused: true } : {}),
+          ...(extraIdvIds.length > 0 ? { extraIdvIds } : {}),
+          ...(progress.unansweredCreates > 0 ? { unansweredCreates: progress.unansweredCreates } : {}),
+        };
+      } catch (error) {
+        // Ondato answered with an error status: it created nothing, so this attempt leaves no open intent.
+        if (error instanceof ApplicationFailure && progress.awaitingAnswer && answeredWithStatus(error)) {
+          progress = { ...progress, awaitingAnswer: false };
+          context.heartbeat(progress);
+        }
+        throw error;
+      } finally {
+        stopHeartbeats();
+      }
     },
 
-    async getVerification(idvId: string): Promise<IdvSnapshot> {
+    async getVerification(idvId: string, expected?: ExpectedIds): Promise<IdvSnapshot> {
       const idv = await ondatoCall((signal) => deps.ondato.getIdentityVerification(idvId, { signal }));
+      checkIdv(idv, idvId, expected);
       return toIdvSnapshot(idv);
     },
 
-    async getIdentification(kycId: string): Promise<KycSummary> {
+    async getIdentification(kycId: string, expected?: ExpectedIds): Promise<KycSummary> {
       const kyc = await ondatoCall((signal) => deps.ondato.getKycIdentification(kycId, { signal }));
+      checkKyc(kyc, kycId, expected);
       return toKycSummary(kyc);
+    },
+
+    /**
+     * Asks Ondato to erase an IDV the run does not use, after checking it is ours to erase: our customer's,
+     * created during this run, not the current one, and never finished by the customer (that is for ops).
+     */
+    async redactExtraVerification(input: RedactExtraInput): Promise<RedactExtraResult> {
+      if (input.idvId === input.currentIdvId) return { disposition: 'ignored', note: 'current_verification' };
+      let idv: IdentityVerification;
+      try {
+        idv = await ondatoCall((signal) => deps.ondato.getIdentityVerification(input.idvId, { signal }));
+      } catch (error) {
+        if (isNotFoundFailure(error)) return { disposition: 'ignored', note: 'not_found' };
+        throw error;
+      }
+      if (idv.id !== input.idvId || idv.externalReferenceId !== input.customerId) {
+        return { disposition: 'ignored', note: 'not_this_customer' };
+      }
+      if (!(parseUtc(idv.createdUtc) >= Date.parse(input.createdAfter))) {
+        return { disposition: 'ignored', note: 'older_than_run' };
+      }
+      if (idv.step?.kycIdentification?.id) return { disposition: 'ignored', note: 'has_identification' };
+      if (idv.redaction) return { disposition: 'redaction_requested', note: 'already_redacted' };
+      await ondatoCall((signal) => deps.ondato.redactIdentityVerification(input.idvId, { signal }));
+      return { disposition: 'redaction_requested' };
     },
 
     /** Streams one file from Ondato into the store; returns a reference, never the bytes. */

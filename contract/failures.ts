@@ -16,6 +16,11 @@ export const FailureType = {
   OndatoMalformedResponse: 'OndatoMalformedResponse',
   /** A document download broke off (connection reset, stall, short body): retried from the start. */
   OndatoDownloadInterrupted: 'OndatoDownloadInterrupted',
+  /**
+   * An id Ondato returned is not the run's (IDV ↔ its KYC identification ↔ our externalReferenceId): the answer
+   * belongs to another session. Not retried; the run parks for ops instead of deciding on someone else's data.
+   */
+  OndatoIdMismatch: 'OndatoIdMismatch',
   /** The product backend refused the callback (4xx other than 408/429). */
   CallbackRejected: 'CallbackRejected',
   /**

@@ -29,6 +29,11 @@ export interface OnboardingTimeouts {
   downloadHeartbeatTimeoutMs: number;
   /** A parked run (stage `needs_attention`) retries its failed step by itself after this long. */
   parkedRetryMs: number;
+  /**
+   * The create call heartbeats what it did (intent, created id); silent this long, it is retried and the
+   * retry reads that heartbeat. Short enough that the id leaves the SDK's heartbeat throttle quickly.
+   */
+  createHeartbeatTimeoutMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
@@ -38,6 +43,7 @@ export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
   pollIntervalMs: 15 * 60 * 1000,
   downloadHeartbeatTimeoutMs: 30 * 1000,
   parkedRetryMs: 60 * 60 * 1000,
+  createHeartbeatTimeoutMs: 20 * 1000,
 };
 
 export interface OnboardingInput {
@@ -53,6 +59,51 @@ export interface OnboardingInput {
    * instead of sending the customer through Ondato again (a new IDV only if Ondato no longer has it).
    */
   resumeFrom?: { idvId: string; kycId: string };
+  /**
+   * After this many signals a waiting run continues as new (Temporal caps signals per run, and every webhook is
+   * one); default DEFAULT_SIGNAL_BUDGET. Tests pass a small number.
+   */
+  signalBudget?: number;
+  /** Set only by the run itself when it continues as new: where the earlier run was and what it knew. */
+  continued?: ContinuedRun;
+}
+
+/** Signals a run takes before it continues as new: far below Temporal's cap (10,000 by default). */
+export const DEFAULT_SIGNAL_BUDGET = 2_000;
+
+/** The stages in which a run may continue as new: it is waiting, with no step in flight. */
+export type WaitingStage = 'awaiting_customer' | 'awaiting_ondato_review' | 'manual_review';
+
+/**
+ * What a run hands to its continuation: its state (ids, stage, documents, reasons, resumes, IDVs...), the
+ * deadline of the wait it was in as an instant (not a duration, so waiting again does not extend it), and the
+ * most recent delivery ids (bounded) so a redelivery straight after the switch is still recognised.
+ */
+export interface ContinuedRun {
+  stage: WaitingStage;
+  state: OnboardingState;
+  /** The wait's deadline (customer, Ondato review, or the review escalation), ISO 8601. */
+  deadlineAt: string;
+  seenDeliveryIds: string[];
+  /** How many runs of this onboarding came before this one (1 for the first continuation). */
+  generation: number;
+}
+
+/**
+ * An Ondato verification this run created or met beside its current one. Ids only. `origin`:
+ * `retried_create` — an earlier attempt of the create call had made it (its id was in the attempt's heartbeat);
+ * `webhook` — a webhook named it (our externalReferenceId, not the run's IDV);
+ * `intent_only` — an attempt died after sending the create request and before recording Ondato's answer, so an
+ * IDV may exist that nobody can name (Ondato has no idempotency key and no search by reference): no id.
+ */
+export interface ExtraVerification {
+  idvId?: string;
+  origin: 'retried_create' | 'webhook' | 'intent_only';
+  noticedAt: string;
+  /** What became of it: redaction asked for, left alone (with why), or not possible (no id). */
+  disposition: 'redaction_requested' | 'ignored' | 'unknown_id' | 'redaction_failed';
+  /** Why it was ignored or the redaction failed: a code, no free text from Ondato. */
+  note?: string;
 }
 
 export const STAGES = [
@@ -198,6 +249,12 @@ export interface OnboardingState {
   resumes?: ResumeRecord[];
   /** The KYC identification of an earlier run this one took over (no new IDV, no customer link). */
   resumedFromKycId?: string;
+  /** Every IDV id this run created (or reused after a retried create), oldest first. */
+  createdIdvIds?: string[];
+  /** Verifications beside the current one: extras found and what was done about them (ids only). */
+  extraVerifications?: ExtraVerification[];
+  /** Present once the onboarding has continued as new: how many runs came before this one. */
+  continuedRuns?: number;
 }
 
 /** The workflow result: the decision record. */
@@ -224,4 +281,6 @@ export const RUN_MEMO_KEYS = {
   customerUrl: 'customerUrl',
   kycId: 'kycId',
   attentionReason: 'attentionReason',
+  /** How many possible or known extra IDVs the run met (no ids: visible in the UI's list at a glance). */
+  extraVerifications: 'extraVerifications',
 } as const;

@@ -19,6 +19,11 @@ export interface OndatoApi {
   getIdentityVerification(idvId: string, options?: CallOptions): Promise<IdentityVerification>;
   getKycIdentification(kycId: string, options?: CallOptions): Promise<KycIdentification>;
   downloadKycFile(kycId: string, fileId: string, options?: CallOptions): Promise<KycFileDownload>;
+  /**
+   * Asks Ondato to erase the session's personal and biometric data (`PUT .../redact`). Asynchronous: the IDV
+   * shows `redaction.redactedUtc` once done.
+   */
+  redactIdentityVerification(idvId: string, options?: CallOptions): Promise<void>;
   /** The page the customer opens: `<web flow host>/?id=<idvId>` (white-label hosts differ). */
   customerUrl(idvId: string): string;
 }

@@ -116,6 +116,32 @@ export class OndatoClient implements OndatoApi {
     };
   }
 
+  async redactIdentityVerification(idvId: string, options?: CallOptions): Promise<void> {
+    const operation = 'redactIdentityVerification';
+    const url = joinUrl(
+      this.hosts.idvApiUrl,
+      `/v1/identity-verifications/${encodeURIComponent(idvId)}/redact`,
+    );
+    const { response, deadline } = await this.authorizedExchange(
+      operation,
+      url,
+      {
+        method: 'PUT',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        // Which data to erase: both kinds [guess: the body's field names are not published].
+        body: JSON.stringify({ personalData: true, biometricData: true }),
+      },
+      options?.signal,
+      'wholeRequest',
+    );
+    try {
+      if (!response.ok) throw await errorFromResponse(operation, response, deadline);
+      await discardBody(response);
+    } finally {
+      deadline.disarm();
+    }
+  }
+
   customerUrl(idvId: string): string {
     return `${this.hosts.webFlowUrl.replace(/\/+$/, '')}/?id=${encodeURIComponent(idvId)}`;
   }

@@ -81,32 +81,53 @@ export const patchKycRequestSchema = z.strictObject({
 });
 export type PatchKycRequest = z.infer<typeof patchKycRequestSchema>;
 
-export const FAULT_ROUTES = ['token', 'createIdv', 'getIdv', 'getKyc', 'downloadFile'] as const;
+export const FAULT_ROUTES = ['token', 'createIdv', 'getIdv', 'getKyc', 'downloadFile', 'redactIdv'] as const;
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
-export const FAULT_MODES = ['status', 'retryAfter', 'latency', 'drop', 'malformed'] as const;
+export const FAULT_MODES = [
+  'status',
+  'retryAfter',
+  'latency',
+  'drop',
+  'malformed',
+  'lateAnswer',
+  'substitute',
+] as const;
 
-export const faultRequestSchema = z.strictObject({
-  route: z.enum([...FAULT_ROUTES, '*']),
-  mode: z.enum(FAULT_MODES),
-  /** mode 'status': the HTTP status to answer (default 503). */
-  status: z.number().int().min(400).max(599).optional(),
-  /** How many of the next matching requests are affected; omitted = every one until cleared. */
-  times: z.number().int().positive().optional(),
-  /**
-   * The chance that a matching request is affected, drawn per request; omitted = every one. With `times`, the
-   * rule ends after that many affected requests. A spared request is checked against the next rule.
-   */
-  probability: z.number().gt(0).max(1).optional(),
-  /** mode 'latency': the delay before the request is served normally (default 1000). */
-  latencyMs: z.number().int().nonnegative().max(600_000).optional(),
-  /** mode 'retryAfter': the Retry-After header in seconds (default 1). */
-  retryAfterSeconds: z.number().int().nonnegative().optional(),
-  /**
-   * mode 'malformed': a 200 whose body lacks a required field (default) or is not JSON. On downloadFile both
-   * mean a body cut off before its Content-Length.
-   */
-  malformed: z.enum(['missing_field', 'invalid_json']).optional(),
-});
+export const faultRequestSchema = z
+  .strictObject({
+    route: z.enum([...FAULT_ROUTES, '*']),
+    mode: z.enum(FAULT_MODES),
+    /** mode 'status': the HTTP status to answer (default 503). */
+    status: z.number().int().min(400).max(599).optional(),
+    /** How many of the next matching requests are affected; omitted = every one until cleared. */
+    times: z.number().int().positive().optional(),
+    /**
+     * The chance that a matching request is affected, drawn per request; omitted = every one. With `times`, the
+     * rule ends after that many affected requests. A spared request is checked against the next rule.
+     */
+    probability: z.number().gt(0).max(1).optional(),
+    /**
+     * mode 'latency': the delay before the request is served normally (default 1000). mode 'lateAnswer': the
+     * request is served at once (a create creates), and its answer is held back this long.
+     */
+    latencyMs: z.number().int().nonnegative().max(600_000).optional(),
+    /** mode 'retryAfter': the Retry-After header in seconds (default 1). */
+    retryAfterSeconds: z.number().int().nonnegative().optional(),
+    /**
+     * mode 'malformed': a 200 whose body lacks a required field (default) or is not JSON. On downloadFile both
+     * mean a body cut off before its Content-Length.
+     */
+    malformed: z.enum(['missing_field', 'invalid_json']).optional(),
+    /**
+     * mode 'substitute' (getIdv, getKyc): answer with this other resource (another session's IDV or
+     * identification) instead of the one asked for, as a mixed-up proxy or cache would.
+     */
+    substituteId: z.string().min(1).optional(),
+  })
+  .refine((fault) => (fault.mode === 'substitute') === (fault.substituteId !== undefined), {
+    message: "substituteId goes with mode 'substitute', and only with it",
+    path: ['substituteId'],
+  });
 export type FaultRequest = z.infer<typeof faultRequestSchema>;
 
 export const webhookSettingsUpdateSchema = z.strictObject({

@@ -41,6 +41,9 @@ export interface VerificationSummary {
   externalReferenceId: string | null;
   kycId: string | null;
   createdUtc: string;
+  /** When a redaction was asked for, and when the (asynchronous) erasure finished; null if not yet. */
+  redactionRequestedUtc: string | null;
+  redactedUtc: string | null;
 }
 
 export interface WebhookLog {
@@ -85,6 +88,8 @@ export class SimulatorControls {
         externalReferenceId: idv.externalReferenceId,
         kycId: idv.kycIdentificationId,
         createdUtc: idv.createdUtc,
+        redactionRequestedUtc: idv.redaction?.requestedUtc ?? null,
+        redactedUtc: idv.redaction?.redactedUtc ?? null,
       }));
   }
 

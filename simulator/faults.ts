@@ -22,6 +22,9 @@ export interface FaultRule extends FaultRequest {
 /** A number in [0, 1), like Math.random; tests pass a seeded one. */
 export type RandomSource = () => number;
 
+/** Where a 'substitute' fault leaves the id the route should answer with instead of the requested one. */
+export const SUBSTITUTE_ID_LOCAL = 'substituteId';
+
 const DEFAULT_STATUS = 503;
 const DEFAULT_LATENCY_MS = 1_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
@@ -93,6 +96,20 @@ export class FaultInjector {
     this.timers.clear();
   }
 
+  /** The route does its work now (e.g. creates the session); the client hears back only after `delayMs`. */
+  private holdAnswer(res: Response, delayMs: number): void {
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!res.socket?.destroyed) end(...args);
+      }, delayMs);
+      timer.unref();
+      this.timers.add(timer);
+      return res;
+    }) as Response['end'];
+  }
+
   private apply(rule: FaultRule, route: FaultRoute, req: Request, res: Response, next: NextFunction): void {
     switch (rule.mode) {
       case 'status':
@@ -116,6 +133,15 @@ export class FaultInjector {
         return;
       case 'malformed':
         sendMalformed(route, rule.malformed ?? 'missing_field', req, res);
+        return;
+      case 'lateAnswer':
+        this.holdAnswer(res, rule.latencyMs ?? DEFAULT_LATENCY_MS);
+        next();
+        return;
+      case 'substitute':
+        // The route answers with this resource instead of the one in the path (see ondato-routes.ts).
+        res.locals[SUBSTITUTE_ID_LOCAL] = rule.substituteId;
+        next();
         return;
     }
   }
@@ -147,6 +173,8 @@ function sendMalformed(
     createIdv: {},
     getIdv: { id, status: 'Completed', step: { kycIdentification: { isSuccess: true } } },
     getKyc: { id, status: 'Approved', document: { type: 'IdCard', files: [{ fileName: 'front.jpg' }] } },
+    // The redaction answer has no body the client reads: a malformed one is an HTML error page.
+    redactIdv: '<html>gateway</html>',
   };
   res.status(200).json(bodies[route]);
 }

@@ -3,9 +3,9 @@
  * route counts the request, applies injected faults, checks the bearer token and its scope, then answers.
  */
 import { pipeline } from 'node:stream';
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { FaultRoute } from './control-schemas';
-import type { FaultInjector } from './faults';
+import { SUBSTITUTE_ID_LOCAL, type FaultInjector } from './faults';
 import { jpegStream, planJpeg } from './images';
 import type { Logger } from './log';
 import { sendOndatoError, sendValidationFailed } from './ondato-errors';
@@ -27,6 +27,15 @@ export interface OndatoRoutesDeps {
 const IDV_WRITE = ['idv_api'];
 const IDV_READ = ['idv_api', 'idv_api_readonly'];
 const KYC_READ = ['kyc_identifications_api', 'kyc_identifications_api_readonly'];
+
+/** How long the simulated erasure takes after a redaction request: long enough to be seen pending. */
+const REDACTION_DELAY_MS = 200;
+
+/** The id the route answers for: the path's, unless a 'substitute' fault swapped in another session's. */
+function requestedId(req: Request, res: Response): string {
+  const substitute: unknown = res.locals[SUBSTITUTE_ID_LOCAL];
+  return typeof substitute === 'string' ? substitute : pathParam(req.params.id);
+}
 
 export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
   const { store, tokens, logEvent } = deps;
@@ -97,7 +106,7 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
   );
 
   router.get('/v1/identity-verifications/:id', ...entry('getIdv'), requireScope(IDV_READ), (req, res) => {
-    const idv = store.identityVerification(pathParam(req.params.id));
+    const idv = store.identityVerification(requestedId(req, res));
     if (!idv) {
       sendOndatoError(res, 404, 'Identity verification not found');
       return;
@@ -106,8 +115,36 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
     res.json(identityVerificationResource(idv, store.applicationId, kyc));
   });
 
+  // Asynchronous erasure: accepted now, `redaction.redactedUtc` appears on the IDV once it is done.
+  router.put(
+    '/v1/identity-verifications/:id/redact',
+    ...entry('redactIdv'),
+    requireScope(IDV_WRITE),
+    express.json({ limit: '10kb' }),
+    (req, res) => {
+      const idv = store.identityVerification(pathParam(req.params.id));
+      if (!idv) {
+        sendOndatoError(res, 404, 'Identity verification not found');
+        return;
+      }
+      if (!idv.redaction) {
+        idv.redaction = { requestedUtc: new Date().toISOString(), redactedUtc: null };
+        store.changed();
+        logEvent('idv.redaction_requested', { idvId: idv.id });
+        const erased = idv;
+        setTimeout(() => {
+          erased.registration = null;
+          if (erased.redaction) erased.redaction.redactedUtc = new Date().toISOString();
+          store.changed();
+          logEvent('idv.redacted', { idvId: erased.id });
+        }, REDACTION_DELAY_MS).unref();
+      }
+      res.status(202).end();
+    },
+  );
+
   router.get('/v1/identifications/:id', ...entry('getKyc'), requireScope(KYC_READ), (req, res) => {
-    const kyc = store.identification(pathParam(req.params.id));
+    const kyc = store.identification(requestedId(req, res));
     if (!kyc) {
       sendOndatoError(res, 404, 'Identification not found');
       return;

@@ -47,6 +47,7 @@ const identityVerificationSchema = z.strictObject({
   registration: registrationInputSchema.nullable(),
   consent: z.strictObject({ id: text, isConsented: z.boolean(), consentedUtc: text }).nullable(),
   kycIdentificationId: nullableText,
+  redaction: z.strictObject({ requestedUtc: text, redactedUtc: nullableText }).optional(),
   extraFields: z.record(z.string(), z.unknown()),
 }) satisfies z.ZodType<SimIdentityVerification>;
 

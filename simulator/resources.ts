@@ -30,6 +30,7 @@ export function identityVerificationResource(
       faceAuthentication: null,
       forms: [],
     },
+    ...(idv.redaction?.redactedUtc ? { redaction: { redactedUtc: idv.redaction.redactedUtc } } : {}),
     ...idv.extraFields,
   };
 }

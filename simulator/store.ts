@@ -17,6 +17,11 @@ export interface SimIdentityVerification {
   registration: RegistrationInput | null;
   consent: { id: string; isConsented: boolean; consentedUtc: string } | null;
   kycIdentificationId: string | null;
+  /**
+   * Set once a redaction was asked for (`PUT .../redact`): Ondato erases asynchronously, so the IDV shows
+   * `redaction { redactedUtc }` only once the erasure is done. Absent in state files written before redaction.
+   */
+  redaction?: { requestedUtc: string; redactedUtc: string | null };
   /** Fields a test added to the GET shape (unknown-field tolerance). */
   extraFields: Record<string, unknown>;
 }

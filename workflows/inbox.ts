@@ -33,6 +33,13 @@ export class RunInbox {
   private readonly seenDeliveries = new Set<string>();
   /** Bumped by every relevant webhook: waits wake up on it and re-fetch from Ondato. */
   webhookNudges = 0;
+  /**
+   * Signals this run took, repeats included: each one is a history event, and Temporal caps them per run, so
+   * a waiting run continues as new past a budget.
+   */
+  signalsThisRun = 0;
+  /** IDVs that webhooks named beside the run's own (our reference, another IDV), for the run to look into. */
+  readonly foreignIdvIds: string[] = [];
   /** The ops decision, once one came in (only accepted in manual review). */
   review: ReviewInput | undefined;
   /** The cancel request, once one came in (only accepted before a decision). */
@@ -42,12 +49,32 @@ export class RunInbox {
 
   constructor(private readonly deps: InboxDeps) {}
 
+  /** Delivery ids an earlier run of this onboarding had seen (it continued as new). */
+  rememberDeliveries(deliveryIds: readonly string[]): void {
+    for (const id of deliveryIds) this.seenDeliveries.add(id);
+  }
+
+  /** The newest `limit` delivery ids, oldest first: what a continuation needs to dedupe a late redelivery. */
+  recentDeliveryIds(limit: number): string[] {
+    return [...this.seenDeliveries].slice(-limit);
+  }
+
+  private isKnownIdv(idvId: string): boolean {
+    const { state } = this.deps;
+    return (
+      this.foreignIdvIds.includes(idvId) ||
+      (state.createdIdvIds ?? []).includes(idvId) ||
+      (state.extraVerifications ?? []).some((extra) => extra.idvId === idvId)
+    );
+  }
+
   /** Registers every handler. Call it before the run's first await, so no early message is lost. */
   register(): void {
     const { workflowId, state, parking, mainScope, isDecided } = this.deps;
     setHandler(getStateQuery, () => state);
 
     setHandler(ondatoWebhookSignal, (signal: OndatoWebhookSignal) => {
+      this.signalsThisRun += 1;
       if (this.seenDeliveries.has(signal.deliveryId)) return; // Ondato redelivers; Temporal does not dedupe signals
       this.seenDeliveries.add(signal.deliveryId);
       state.webhooksReceived += 1;
@@ -56,6 +83,7 @@ export class RunInbox {
           deliveryId: signal.deliveryId,
           type: signal.type,
         });
+        if (!this.isKnownIdv(signal.idvId)) this.foreignIdvIds.push(signal.idvId);
         return;
       }
       if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
@@ -98,6 +126,7 @@ export class RunInbox {
 
     // The same from the Temporal UI's "send signal" (no validator there): ignored unless parked.
     setHandler(resumeSignal, (request: ResumeInput) => {
+      this.signalsThisRun += 1;
       if (typeof request?.requestedBy === 'string' && request.requestedBy.trim() !== '') {
         parking.requestResume(request);
       }

@@ -6,6 +6,8 @@
 import {
   CancellationScope,
   condition,
+  continueAsNew,
+  ContinueAsNew,
   isCancellation,
   proxyActivities,
   upsertMemo,
@@ -19,6 +21,7 @@ import type { OnboardingActivities } from '../activities';
 import {
   callbackEventId,
   CustomerIdKey,
+  DEFAULT_SIGNAL_BUDGET,
   DEFAULT_TIMEOUTS,
   KycStatusKey,
   OndatoIdvIdKey,
@@ -27,6 +30,7 @@ import {
   RUN_MEMO_KEYS,
   type CallbackEvent,
   type CallbackEventType,
+  type ContinuedRun,
   type DecisionRecord,
   type FinalOutcome,
   type IdvSnapshot,
@@ -36,7 +40,9 @@ import {
   type OnboardingTimeouts,
   type Outcome,
   type Stage,
+  type WaitingStage,
 } from '../contract';
+import { ExtraVerifications } from './extra-verifications';
 import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './failures';
 import { RunInbox } from './inbox';
 import { Parking } from './parking';
@@ -68,6 +74,10 @@ const WAKE_ON_WEBHOOK_DURING_CHECK = 'wake-on-webhook-during-check';
 const MEMO_KYC_ID = 'memo-kyc-id';
 const NOTIFY_ON_FAILURE = 'notify-on-failure';
 const DECIDE_AFTER_TEMPORAL_CANCEL = 'decide-after-temporal-cancel';
+const CONTINUE_AS_NEW_WHEN_BUSY = 'continue-as-new-when-busy';
+
+/** Delivery ids a continuation carries: enough to recognise redeliveries of the last burst, bounded. */
+const CARRIED_DELIVERY_IDS = 500;
 
 /** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
 const DOCUMENT_CONCURRENCY = 3;
@@ -75,6 +85,12 @@ const IDV_EXPIRED = 'Expired';
 const IDV_ABORTED = 'Aborted';
 const IDV_COMPLETED = 'Completed';
 const KYC_AWAITING = 'Awaiting';
+
+/** A continuation carries the ids of its stage; a missing one is a bug in the handover, not a state. */
+function requireId(value: string | undefined, name: string): string {
+  if (value === undefined) throw new Error(`a continued run lacks its ${name}`);
+  return value;
+}
 
 function nowIso(): string {
   return new Date().toISOString();
@@ -118,8 +134,45 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     now: nowIso,
   });
   const inbox = new RunInbox({ workflowId, state, parking, mainScope, isDecided });
+  const extras = new ExtraVerifications({ state, inbox, now: nowIso });
+  const signalBudget = input.signalBudget ?? DEFAULT_SIGNAL_BUDGET;
+  const createCalls = proxyActivities<OnboardingActivities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: timeouts.createHeartbeatTimeoutMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
 
   inbox.register();
+
+  /** The ids every Ondato answer must match (checked by the activities; a mismatch parks the run). */
+  function expectedIds(): { customerId: string; idvId?: string; kycId?: string } {
+    return { customerId: input.customerId, idvId: state.idvId, kycId: state.kycId };
+  }
+
+  /** Many signals in this run (or Temporal says the history is long): time to continue as new. */
+  function continueAsNewDue(): boolean {
+    return inbox.signalsThisRun >= signalBudget || workflowInfo().continueAsNewSuggested;
+  }
+
+  /**
+   * Hands the run over to a new run of the same workflow id, carrying what it needs: the API, the webhook
+   * relay and ops find it by workflow id, so callers see no change. Only once every handler has finished; an
+   * ops review that is waiting for the run to take it goes first (returns without continuing).
+   */
+  async function continueAsNewFrom(stage: WaitingStage, deadlineAt: number): Promise<void> {
+    await condition(() => allHandlersFinished() || inbox.review !== undefined);
+    if (!allHandlersFinished()) return;
+    const generation = (state.continuedRuns ?? 0) + 1;
+    log.info('continuing as new', { stage, signals: inbox.signalsThisRun, generation });
+    const continued: ContinuedRun = {
+      stage,
+      state: { ...state, continuedRuns: generation },
+      deadlineAt: new Date(deadlineAt).toISOString(),
+      seenDeliveryIds: inbox.recentDeliveryIds(CARRIED_DELIVERY_IDS),
+      generation,
+    };
+    await continueAsNew<typeof onboardingWorkflow>({ ...input, continued });
+  }
 
   function enterStage(stage: Stage): void {
     state.stage = stage;
@@ -143,32 +196,58 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
    * Waits until `check` says it is done, re-checking after every relevant webhook and at every poll tick
    * (the fallback for lost webhooks), until the deadline. Returns false when the deadline passed first.
    */
-  async function waitUntil(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
-    const deadline = Date.now() + deadlineMs;
+  async function waitUntil(
+    stage: WaitingStage,
+    check: () => Promise<boolean>,
+    deadline: { at?: number; afterMs: number },
+  ): Promise<boolean> {
+    const deadlineAt = deadline.at ?? Date.now() + deadline.afterMs;
+    // Histories recorded before these existed wake only on nudges and polls, and never continue as new.
+    const handlesExtras = ExtraVerifications.enabled();
+    const mayContinue = patched(CONTINUE_AS_NEW_WHEN_BUSY);
     for (;;) {
       const nudgesBeforeCheck = inbox.webhookNudges;
       if (await check()) return true;
-      const remaining = deadline - Date.now();
+      const remaining = deadlineAt - Date.now();
       if (remaining <= 0) return false;
       // A webhook that arrived while `check` ran must wake the wait at once, not at the next poll. Histories
       // recorded before this fix counted from after the check: replay keeps that behaviour for them.
       const nudgesSeen = patched(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : inbox.webhookNudges;
-      await condition(() => inbox.webhookNudges !== nudgesSeen, Math.min(timeouts.pollIntervalMs, remaining));
+      const pollAt = Date.now() + Math.min(timeouts.pollIntervalMs, remaining);
+      // Extra verifications and a due continuation are dealt with in the wait, without fetching again.
+      for (;;) {
+        const woken = await condition(
+          () =>
+            inbox.webhookNudges !== nudgesSeen ||
+            (handlesExtras && extras.pending) ||
+            (mayContinue && continueAsNewDue()),
+          pollAt - Date.now(),
+        );
+        if (handlesExtras) await extras.settleWebhookNamed();
+        if (mayContinue && continueAsNewDue()) await continueAsNewFrom(stage, deadlineAt);
+        if (!woken || inbox.webhookNudges !== nudgesSeen || Date.now() >= pollAt) break;
+      }
     }
   }
 
-  async function awaitCustomer(idvId: string): Promise<CustomerResult> {
+  async function awaitCustomer(idvId: string, deadlineAt?: number): Promise<CustomerResult> {
     let ended: FinalOutcome | undefined;
     let kycId: string | undefined;
-    const finished = await waitUntil(async () => {
-      const idv = await parking.step('awaiting_customer', () => ondatoCalls.getVerification(idvId));
-      recordIdv(idv);
-      kycId = state.kycId;
-      if (idv.status === IDV_EXPIRED) ended = 'expired';
-      else if (idv.status === IDV_ABORTED) ended = 'abandoned';
-      // Completed means the customer finished; the KYC id may appear a moment later.
-      return ended !== undefined || (idv.status === IDV_COMPLETED && kycId !== undefined);
-    }, timeouts.customerDeadlineMs);
+    const finished = await waitUntil(
+      'awaiting_customer',
+      async () => {
+        const idv = await parking.step('awaiting_customer', () =>
+          ondatoCalls.getVerification(idvId, expectedIds()),
+        );
+        recordIdv(idv);
+        kycId = state.kycId;
+        if (idv.status === IDV_EXPIRED) ended = 'expired';
+        else if (idv.status === IDV_ABORTED) ended = 'abandoned';
+        // Completed means the customer finished; the KYC id may appear a moment later.
+        return ended !== undefined || (idv.status === IDV_COMPLETED && kycId !== undefined);
+      },
+      { at: deadlineAt, afterMs: timeouts.customerDeadlineMs },
+    );
     if (ended) {
       state.reasons = [`ondato_idv_${ended === 'expired' ? 'expired' : 'aborted'}`];
       return { finished: false, outcome: ended };
@@ -183,17 +262,25 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     return { finished: true, kycId };
   }
 
-  async function fetchResults(kycId: string): Promise<KycSummary> {
+  async function fetchResults(kycId: string, reviewDeadlineAt?: number): Promise<KycSummary> {
     enterStage('fetching_results');
-    let kyc = await parking.step('fetching_results', () => ondatoCalls.getIdentification(kycId));
+    let kyc = await parking.step('fetching_results', () =>
+      ondatoCalls.getIdentification(kycId, expectedIds()),
+    );
     recordKyc(kyc);
     if (kyc.status === KYC_AWAITING) {
       enterStage('awaiting_ondato_review');
-      await waitUntil(async () => {
-        kyc = await parking.step('awaiting_ondato_review', () => ondatoCalls.getIdentification(kycId));
-        recordKyc(kyc);
-        return kyc.status !== KYC_AWAITING;
-      }, timeouts.ondatoReviewDeadlineMs);
+      await waitUntil(
+        'awaiting_ondato_review',
+        async () => {
+          kyc = await parking.step('awaiting_ondato_review', () =>
+            ondatoCalls.getIdentification(kycId, expectedIds()),
+          );
+          recordKyc(kyc);
+          return kyc.status !== KYC_AWAITING;
+        },
+        { at: reviewDeadlineAt, afterMs: timeouts.ondatoReviewDeadlineMs },
+      );
     }
     state.timestamps.resultsFetchedAt = nowIso();
     return kyc;
@@ -216,16 +303,24 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   }
 
   /** Waits for the ops decision (escalating once if it is late) and returns it as the run's outcome. */
-  async function awaitOpsDecision(): Promise<FinalOutcome> {
+  async function awaitOpsDecision(escalateAt?: number): Promise<FinalOutcome> {
     enterStage('manual_review');
-    const decidedInTime = await condition(
-      () => inbox.review !== undefined,
-      timeouts.manualReviewEscalationMs,
-    );
-    if (!decidedInTime) {
-      state.timestamps.escalatedAt = nowIso();
-      await notify('onboarding.review_escalated');
-      await condition(() => inbox.review !== undefined);
+    const escalationAt = escalateAt ?? Date.now() + timeouts.manualReviewEscalationMs;
+    const mayContinue = patched(CONTINUE_AS_NEW_WHEN_BUSY);
+    const reviewedOrBusy = (): boolean => inbox.review !== undefined || (mayContinue && continueAsNewDue());
+    while (inbox.review === undefined) {
+      if (state.timestamps.escalatedAt === undefined) {
+        const remaining = escalationAt - Date.now();
+        const woken = remaining > 0 && (await condition(reviewedOrBusy, remaining));
+        if (!woken) {
+          state.timestamps.escalatedAt = nowIso();
+          await notify('onboarding.review_escalated');
+          continue;
+        }
+      } else {
+        await condition(reviewedOrBusy);
+      }
+      if (inbox.review === undefined) await continueAsNewFrom('manual_review', escalationAt);
     }
     const review = inbox.review;
     if (review === undefined) throw new Error('unreachable: the review condition resolved without a review');
@@ -285,7 +380,11 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     enterStage('fetching_results');
     const stillThere = await parking.step('fetching_results', async () => {
       try {
-        await ondatoCalls.getIdentification(from.kycId);
+        await ondatoCalls.getIdentification(from.kycId, {
+          customerId: input.customerId,
+          idvId: from.idvId,
+          kycId: from.kycId,
+        });
         return true;
       } catch (error) {
         if (isOndatoNotFound(error)) return false;
@@ -309,7 +408,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   }
 
   async function verifyCustomer(): Promise<CustomerResult> {
-    const created = await ondatoCalls.createVerification({
+    const created = await createCalls.createVerification({
       customerId: input.customerId,
       registration: input.registration,
       setupId: input.setupId,
@@ -323,23 +422,48 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       [RUN_MEMO_KEYS.idvId]: created.idvId,
       [RUN_MEMO_KEYS.customerUrl]: created.customerUrl,
     });
+    await extras.afterCreate(created);
 
     enterStage('awaiting_customer');
     return awaitCustomer(created.idvId);
   }
 
-  async function run(): Promise<FinalOutcome> {
+  /** A continuation: the earlier run's state back in place, search attributes and memo as they were. */
+  async function resumeContinued(continued: ContinuedRun): Promise<FinalOutcome> {
+    Object.assign(state, continued.state);
+    inbox.rememberDeliveries(continued.seenDeliveryIds);
     upsertSearchAttributes([
       { key: CustomerIdKey, value: input.customerId },
-      { key: OnboardingStageKey, value: state.stage },
+      ...(state.idvId ? [{ key: OndatoIdvIdKey, value: state.idvId }] : []),
+      ...(state.kycStatus ? [{ key: KycStatusKey, value: state.kycStatus }] : []),
+      ...(state.outcome ? [{ key: OutcomeKey, value: state.outcome }] : []),
     ]);
-    const customer: CustomerResult =
-      input.resumeFrom && (await takeOver(input.resumeFrom))
-        ? { finished: true, kycId: input.resumeFrom.kycId }
-        : await verifyCustomer();
-    if (!customer.finished) return customer.outcome;
+    upsertMemo({
+      [RUN_MEMO_KEYS.customerId]: input.customerId,
+      [RUN_MEMO_KEYS.idvId]: state.idvId ?? null,
+      [RUN_MEMO_KEYS.customerUrl]: state.customerUrl ?? null,
+      [RUN_MEMO_KEYS.kycId]: state.kycId ?? null,
+      ...(state.extraVerifications
+        ? { [RUN_MEMO_KEYS.extraVerifications]: state.extraVerifications.length }
+        : {}),
+    });
+    enterStage(continued.stage);
+    const deadlineAt = Date.parse(continued.deadlineAt);
+    switch (continued.stage) {
+      case 'awaiting_customer': {
+        const customer = await awaitCustomer(requireId(state.idvId, 'idvId'), deadlineAt);
+        return customer.finished ? decideOn(customer.kycId) : customer.outcome;
+      }
+      case 'awaiting_ondato_review':
+        return decideOn(requireId(state.kycId, 'kycId'), deadlineAt);
+      case 'manual_review':
+        return awaitOpsDecision(deadlineAt);
+    }
+  }
 
-    const kyc = await fetchResults(customer.kycId);
+  /** From the customer's finished KYC to an outcome: fetch, store, decide, and wait for ops if need be. */
+  async function decideOn(kycId: string, reviewDeadlineAt?: number): Promise<FinalOutcome> {
+    const kyc = await fetchResults(kycId, reviewDeadlineAt);
     await storeDocuments(kyc);
 
     enterStage('deciding');
@@ -357,10 +481,25 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     return awaitOpsDecision();
   }
 
+  async function run(): Promise<FinalOutcome> {
+    if (input.continued) return resumeContinued(input.continued);
+    upsertSearchAttributes([
+      { key: CustomerIdKey, value: input.customerId },
+      { key: OnboardingStageKey, value: state.stage },
+    ]);
+    const customer: CustomerResult =
+      input.resumeFrom && (await takeOver(input.resumeFrom))
+        ? { finished: true, kycId: input.resumeFrom.kycId }
+        : await verifyCustomer();
+    if (!customer.finished) return customer.outcome;
+    return decideOn(customer.kycId);
+  }
+
   let outcome: FinalOutcome;
   try {
     outcome = await mainScope.run(run);
   } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
     if (!isCancellation(error)) {
       const surfaced = surfaceActivityFailure(error);
       state.failure = failureSummary(surfaced, state.stage);

@@ -69,10 +69,13 @@ export class FakeOndato {
     createVerification: 0,
     getVerification: 0,
     getIdentification: 0,
+    redactExtraVerification: 0,
     storeDocument: 0,
     notifyBackend: 0,
   };
   readonly callbacks: CallbackEvent[] = [];
+  /** IDV ids the run asked to redact. */
+  readonly redactions: string[] = [];
   /** Downloads running right now, and the most ever seen at once. */
   downloadsInFlight = 0;
   maxDownloadsInFlight = 0;
@@ -174,6 +177,11 @@ export class FakeOndato {
         const snapshot = { ...this.kyc, kycId, idvId: this.idvId };
         await this.enter('getIdentification');
         return snapshot;
+      },
+      redactExtraVerification: async (input) => {
+        await this.enter('redactExtraVerification');
+        this.redactions.push(input.idvId);
+        return { disposition: 'redaction_requested' };
       },
       storeDocument: async (input) => {
         await this.enter('storeDocument');

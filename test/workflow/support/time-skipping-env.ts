@@ -98,8 +98,9 @@ function routedActivities(fakes: Map<string, OnboardingActivities>): OnboardingA
   };
   return {
     createVerification: (input) => fakeOfCaller().createVerification(input),
-    getVerification: (idvId) => fakeOfCaller().getVerification(idvId),
-    getIdentification: (kycId) => fakeOfCaller().getIdentification(kycId),
+    getVerification: (idvId, expected) => fakeOfCaller().getVerification(idvId, expected),
+    getIdentification: (kycId, expected) => fakeOfCaller().getIdentification(kycId, expected),
+    redactExtraVerification: (input) => fakeOfCaller().redactExtraVerification(input),
     storeDocument: (input) => fakeOfCaller().storeDocument(input),
     notifyBackend: (input) => fakeOfCaller().notifyBackend(input),
   };
