@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
       metrics,
       // Probes usually give up after a second or so: answer within that.
       readinessTimeoutMs: Math.min(api.temporalTimeoutMs, READINESS_TIMEOUT_MS),
+      codecAccess: codec.endpointAccess,
     }),
   );
   app.use(

@@ -12,6 +12,7 @@ import {
   type OnboardingTimeouts,
   type ResumeInput,
 } from '../contract';
+import { birthDatePattern } from './birth-date-pattern';
 import { COUNTRY_CODES } from './country-codes';
 import { ERROR_CODES, type ErrorCode } from './errors';
 
@@ -39,26 +40,42 @@ export const customerIdSchema = z
   .regex(CUSTOMER_ID_PATTERN, 'letters, digits and . _ : - (up to 100, starting with a letter or digit)')
   .describe("The product backend's customer id; the onboarding workflow id is `onboarding-<customerId>`.");
 
-const name = z.string().trim().min(1).max(100);
+/**
+ * What String.prototype.trim() removes (ECMAScript WhiteSpace and LineTerminator), spelled out: `\s` differs
+ * between regex engines (Python's includes U+001C–U+001F, JavaScript's U+FEFF), and the OpenAPI document's
+ * patterns are read by other engines too.
+ */
+const TRIMMED = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const NOT_BLANK = new RegExp(`[^${TRIMMED}]`);
 
-const dateOfBirth = z.iso
-  .date({ error: 'a real date as YYYY-MM-DD', abort: true })
-  .refine((value) => value >= '1900-01-01', 'must be 1900-01-01 or later')
-  .refine((value) => value <= new Date().toISOString().slice(0, 10), 'must not be in the future');
+/**
+ * Free text that must say something: up to `max` characters as sent, at least one that is not whitespace,
+ * stored trimmed. Every rule is one the OpenAPI document carries (maxLength, pattern); the trim only
+ * normalises what passed.
+ */
+export const nonBlankText = (max: number) =>
+  z.string().max(max).regex(NOT_BLANK, 'must contain a character other than whitespace').trim();
+
+const name = nonBlankText(100);
+
+/** A real calendar date from 1900-01-01 to today, as one pattern the document carries (./birth-date-pattern.ts). */
+const dateOfBirth = z
+  .string()
+  .regex(birthDatePattern(new Date()), 'a real date as YYYY-MM-DD, from 1900-01-01 and not in the future')
+  .describe('YYYY-MM-DD, from 1900-01-01 to today');
 
 /**
  * Ondato wants a JSON number of digits without `+`. A string is accepted too, because that is how most systems
  * store phone numbers: digits with an optional leading `+`. A leading zero is refused (it would be lost in the
  * number, and E.164 numbers never start with one); 4–15 digits as in E.164.
  */
-const PHONE_DIGITS = /^[1-9]\d{3,14}$/;
 const phoneNumber = z
   .union([
     z
       .number()
       .int()
-      .positive()
-      .refine((value) => PHONE_DIGITS.test(String(value)), '4–15 digits, no leading zero'),
+      .min(1_000, '4–15 digits, no leading zero')
+      .max(999_999_999_999_999, '4–15 digits, no leading zero'),
     z
       .string()
       .regex(/^\+?[1-9]\d{3,14}$/, 'digits with an optional leading +: 4–15 digits, no leading zero')
@@ -69,9 +86,7 @@ const phoneNumber = z
   );
 
 const countryCode = z
-  .string()
-  .regex(/^[A-Z]{2}$/, { error: 'two upper-case letters', abort: true })
-  .refine((value) => COUNTRY_CODES.has(value), 'an ISO 3166-1 alpha-2 code in upper case, e.g. LT')
+  .enum(COUNTRY_CODES, { error: 'an ISO 3166-1 alpha-2 code in upper case, e.g. LT' })
   .describe('ISO 3166-1 alpha-2, upper case');
 
 export const registrationSchema = component(
@@ -81,7 +96,7 @@ export const registrationSchema = component(
     lastName: name.optional(),
     dateOfBirth: dateOfBirth.optional(),
     email: z.email().max(254).optional(),
-    personalCode: z.string().trim().min(1).max(50).optional(),
+    personalCode: nonBlankText(50).optional(),
     phoneNumber: phoneNumber.optional(),
     countryCode: countryCode.optional(),
   }),
@@ -132,14 +147,31 @@ export const timeoutsSchema = component(
   },
 );
 
+/**
+ * An absolute http(s) URL as a pattern every match of which the URL parser accepts: an ASCII host name whose
+ * last label starts with a letter (a numeric one would be read as an IPv4 address), or a dotted IPv4
+ * address; a port up to 65535; printable ASCII after it. The WHATWG parser alone accepts more (spaces
+ * trimmed, backslashes, `http:host`), which a schema could not describe.
+ */
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const LABEL = '(?![Xx][Nn]--)[A-Za-z0-9-]+';
+const HOST = `(?:(?:${LABEL}\\.)*(?![Xx][Nn]--)[A-Za-z][A-Za-z0-9-]*\\.?|${OCTET}(?:\\.${OCTET}){3})`;
+const PORT = '(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|\\d{1,4}))?';
+const HTTP_URL = new RegExp(`^https?://${HOST}${PORT}(?:[/?#][!-~]*)?$`);
+const callbackUrl = z
+  .string()
+  .max(2000)
+  .regex(HTTP_URL, 'an absolute http(s) URL: ASCII host name or IPv4 address, no spaces')
+  .refine((value) => URL.canParse(value), 'an http(s) URL');
+
 const onboardingOptions = {
   registration: registrationSchema,
   setupId: z.uuid().optional().describe('Ondato IDV setup; the service default when absent'),
-  callbackUrl: z
-    .url({ protocol: /^https?$/, error: 'an http(s) URL' })
-    .max(2000)
+  callbackUrl: callbackUrl
     .optional()
-    .describe('Where the outcome is posted (signed); the service default when absent'),
+    .describe(
+      'Where the outcome is posted (signed); the service default when absent. Only targets the service allows (CALLBACK_URL, CALLBACK_ALLOWED_URLS) are accepted; any other is refused with a 400.',
+    ),
   timeouts: timeoutsSchema.optional(),
 };
 
@@ -161,7 +193,7 @@ export const retryOnboardingRequestSchema = component(z.strictObject(onboardingO
 
 export const reviewRequestSchema = component(
   z.strictObject({
-    reviewerId: z.string().trim().min(1).max(200).describe('Who decided: an ops user id, never a name'),
+    reviewerId: nonBlankText(200).describe('Who decided: an ops user id, never a name'),
     decision: z.enum(['approved', 'rejected']),
     note: z.string().max(2000).optional(),
   }),
@@ -170,7 +202,7 @@ export const reviewRequestSchema = component(
 
 export const cancelRequestSchema = component(
   z.strictObject({
-    requestedBy: z.string().trim().min(1).max(200),
+    requestedBy: nonBlankText(200),
     reason: z.string().max(500).optional(),
   }),
   { id: 'CancelRequest', examples: [{ requestedBy: 'backend', reason: 'customer_closed_account' }] },
@@ -178,12 +210,7 @@ export const cancelRequestSchema = component(
 
 export const resumeRequestSchema = component(
   z.strictObject({
-    requestedBy: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .describe('Who resumed the run: an ops user id, never a name'),
+    requestedBy: nonBlankText(200).describe('Who resumed the run: an ops user id, never a name'),
     note: z.string().max(2000).optional(),
   }),
   { id: 'ResumeRequest', examples: [{ requestedBy: 'ops-7', note: 'Ondato credentials rotated' }] },

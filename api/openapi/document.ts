@@ -8,6 +8,7 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
+import type { CodecEndpointAccess } from '../../config';
 import type { Operation, ResponseHeader, ResponseSpec } from '../route-spec';
 import { errorResponseFor, errorResponseSchema } from '../schemas';
 
@@ -60,13 +61,27 @@ function responseObject(response: ResponseSpec): ZodOpenApiResponseObject {
   };
 }
 
-function operationObject(operation: Operation): ZodOpenApiOperationObject {
+export interface DocumentOptions {
+  /**
+   * How the codec endpoint is guarded here (config `codec.endpointAccess`): `open` (simulator mode, no tokens)
+   * documents it without security, as it answers; otherwise it needs a codec token.
+   */
+  codecAccess?: CodecEndpointAccess;
+}
+
+function securityOf(operation: Operation, options: DocumentOptions): ZodOpenApiOperationObject['security'] {
+  if (operation.security === 'none') return [];
+  if (operation.security === 'codecToken' && options.codecAccess === 'open') return [];
+  return [{ [operation.security]: [] }];
+}
+
+function operationObject(operation: Operation, options: DocumentOptions): ZodOpenApiOperationObject {
   return {
     operationId: operationId(operation),
     summary: operation.summary,
     ...(operation.description ? { description: operation.description } : {}),
     tags: [operation.tag],
-    security: operation.security === 'none' ? [] : [{ [operation.security]: [] }],
+    security: securityOf(operation, options),
     ...(operation.params ? { requestParams: { path: operation.params } } : {}),
     ...(operation.body
       ? {
@@ -83,13 +98,16 @@ function operationObject(operation: Operation): ZodOpenApiOperationObject {
   };
 }
 
-export function buildOpenApiDocument(operations: readonly Operation[]): OpenApiDocument {
+export function buildOpenApiDocument(
+  operations: readonly Operation[],
+  options: DocumentOptions = {},
+): OpenApiDocument {
   const paths: ZodOpenApiPathsObject = {};
   for (const operation of operations) {
     const path = openApiPath(operation.path);
     const item = (paths[path] ??= {});
     if (item[operation.method]) throw new Error(`${operation.method} ${path} is declared twice`);
-    item[operation.method] = operationObject(operation);
+    item[operation.method] = operationObject(operation, options);
   }
   return createDocument({
     openapi: '3.1.0',

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { CodecEndpointAccess } from '../../config';
 import { ApiError } from '../errors';
 import type { ApiMetrics } from '../metrics';
 import { DOCS_ASSET_NAMES, DOCS_ASSETS, DOCS_CSP, DOCS_HTML, type DocsAsset } from '../openapi/docs-page';
@@ -16,6 +17,8 @@ export interface OperationsRoutesDeps {
   temporal: Client;
   metrics: ApiMetrics;
   readinessTimeoutMs: number;
+  /** The codec endpoint's access here, so the document says whether it needs a token (open in local mode). */
+  codecAccess?: CodecEndpointAccess;
 }
 
 const docsAssetParams = z.object({ asset: z.enum(DOCS_ASSET_NAMES) });
@@ -94,7 +97,7 @@ export const API_OPERATIONS: readonly Operation[] = [
 export function operationsRoutes(deps: OperationsRoutesDeps): Router {
   const router = Router();
   // Built once: the declarations do not change while the process runs.
-  const openApi = buildOpenApiDocument(API_OPERATIONS);
+  const openApi = buildOpenApiDocument(API_OPERATIONS, { codecAccess: deps.codecAccess });
 
   route(router, SERVICE_OPERATIONS.healthz, (_req, res) => {
     res.json({ status: 'ok' });
