@@ -14,6 +14,7 @@ import { installRuntimeLogging } from '../observability/runtime-logger';
 import { simulatorOptionsFromConfig } from '../simulator/options-from-config';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { startDevServer, type RunningDevServer } from './dev-server';
+import { describeDeployment, setCurrentBuild, waitForBuild } from './worker-deployment';
 import { ensureTemporalCli } from './temporal-cli';
 
 const startedAt = Date.now();
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       stops.push(() => (simulator as RunningSimulator).close());
     }
 
-    const { worker, close: closeWorkerConnection } = await createOnboardingWorker(config);
+    const { worker, deployment, close: closeWorkerConnection } = await createOnboardingWorker(config);
     stops.push(closeWorkerConnection);
     const workerRun = worker.run();
     stops.push(async () => {
@@ -113,6 +114,16 @@ async function main(): Promise<void> {
 
     const temporalClient = await connectTemporalClient(config);
     stops.push(() => temporalClient.close());
+    if (deployment) {
+      // Versioning on: this stack's worker is its dev server's only one, so its build becomes current (new runs
+      // would otherwise wait for a build that no one makes current). Deploys use `npm run rollout` instead.
+      await waitForBuild(temporalClient.client, deployment, temporal.taskQueue);
+      const status = await describeDeployment(temporalClient.client, deployment.deploymentName);
+      if (status?.currentBuildId !== deployment.buildId) {
+        await setCurrentBuild(temporalClient.client, deployment);
+        say(`worker build ${deployment.buildId} is now current in ${deployment.deploymentName}`);
+      }
+    }
     const app = createApp({ temporal: temporalClient.client, config, logger });
     const server = await listen(app, api.port, api.host);
     stops.push(
