@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'onboarding_failed',
   'temporal_unavailable',
   'run_not_visible_yet',
+  'run_signal_limit',
   'payload_undecryptable',
   'internal',
 ] as const;

@@ -17,6 +17,7 @@ import { compact } from './run-view';
 /** gRPC status codes (stable numbers of the gRPC spec; @grpc/grpc-js is not a direct dependency). */
 const GrpcStatus = {
   CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
@@ -67,6 +68,36 @@ export function temporalUnavailable(): ApiError {
     {
       'Retry-After': '5',
     },
+  );
+}
+
+/**
+ * The run holds as many signals as Temporal allows one run (`history.maximumSignalsPerExecution`, 10,000 by
+ * default). The server says so with INVALID_ARGUMENT and this message; no other signal refusal carries it.
+ */
+export function isSignalLimitReached(error: unknown): boolean {
+  return causes(error).some(
+    (cause) =>
+      typeof (cause as { code?: unknown }).code === 'number' &&
+      (cause as { code: number }).code === GrpcStatus.INVALID_ARGUMENT &&
+      /limit for signal events/i.test(
+        String((cause as { details?: unknown }).details ?? (cause as Error).message),
+      ),
+  );
+}
+
+/**
+ * A webhook for a run at its signal cap: 503, so Ondato redelivers later. A retry reaches the run once it
+ * continued as new (fresh count); until then the run's own polling catches up with Ondato, and a run that
+ * closes meanwhile turns the redelivery into a 2xx `no_run`.
+ */
+export function runSignalLimit(workflowId: string): ApiError {
+  return new ApiError(
+    503,
+    'run_signal_limit',
+    'The run has taken as many signals as Temporal allows; redeliver later',
+    { workflowId },
+    { 'Retry-After': '60' },
   );
 }
 

@@ -5,6 +5,9 @@
  * workflow. Deliveries without it are routed by the IDV id through visibility (`OndatoIdvId`); visibility lags
  * the workflow's upsert a little, so a recent event with no visible run is refused (503) for Ondato to redeliver,
  * while an old one is a stray and acknowledged.
+ *
+ * Before a delivery becomes a signal: a delivery id answered before is answered from memory (./webhook-dedupe.ts),
+ * and each run's signals go through a budget that merges floods into one wake-up (./signal-budget.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { WebhookEnvelope } from '../ondato/schemas';
@@ -16,8 +19,15 @@ import {
   type OndatoWebhookSignal,
 } from '../contract';
 import { ApiError } from './errors';
-import type { WebhookAck } from './schemas';
-import { isWorkflowNotFound, rethrowIfUnavailable } from './temporal-errors';
+import { SignalBudget, type SignalBudgetOptions } from './signal-budget';
+import {
+  isSignalLimitReached,
+  isWorkflowNotFound,
+  rethrowIfUnavailable,
+  runSignalLimit,
+} from './temporal-errors';
+import { DeliveryLedger } from './webhook-dedupe';
+import type { WebhookReceipt } from './webhook-receipt';
 
 export interface WebhookRelayOptions {
   client: Client;
@@ -26,10 +36,12 @@ export interface WebhookRelayOptions {
   /** How long after its creation an event may still precede its run in visibility. */
   visibilityGraceMs: number;
   now: () => Date;
+  /** Per-run signal budget; the default suits Ondato's traffic (a handful of webhooks per run). */
+  signalBudget?: SignalBudgetOptions;
 }
 
 /** What the relay did, for the response, the log line and the metrics. Ids only. */
-export type RelayResult = WebhookAck & {
+export type RelayResult = WebhookReceipt & {
   type: string;
   deliveryId: string;
   route?: 'reference' | 'idv_lookup';
@@ -39,9 +51,20 @@ export type RelayResult = WebhookAck & {
 const SAFE_IDV_ID = /^[A-Za-z0-9-]{1,100}$/;
 
 export class WebhookRelay {
-  constructor(private readonly options: WebhookRelayOptions) {}
+  private readonly deliveries = new DeliveryLedger<RelayResult>();
+  private readonly budget: SignalBudget;
 
+  constructor(private readonly options: WebhookRelayOptions) {
+    this.budget = new SignalBudget(options.signalBudget);
+  }
+
+  /** Relays a delivery once per delivery id; a repeat is answered `duplicate`, without a signal. */
   async relay(envelope: WebhookEnvelope): Promise<RelayResult> {
+    const { result, repeat } = await this.deliveries.once(envelope.id, () => this.relayOnce(envelope));
+    return repeat ? { ...result, status: 'duplicate' } : result;
+  }
+
+  private async relayOnce(envelope: WebhookEnvelope): Promise<RelayResult> {
     const routing = routeWebhook(envelope);
     if (routing.kind === 'ignored') return { deliveryId: envelope.id, type: routing.type, status: 'ignored' };
     const { signal } = routing;
@@ -49,8 +72,8 @@ export class WebhookRelay {
 
     if (routing.customerId && CUSTOMER_ID_PATTERN.test(routing.customerId)) {
       const workflowId = onboardingWorkflowId(routing.customerId);
-      const delivered = await this.signal(workflowId, undefined, signal);
-      return { ...result, route: 'reference', workflowId, status: delivered ? 'relayed' : 'no_run' };
+      const status = await this.signal(workflowId, undefined, signal);
+      return { ...result, route: 'reference', workflowId, status };
     }
 
     if (!routing.idvId || !SAFE_IDV_ID.test(routing.idvId)) return { ...result, status: 'unroutable' };
@@ -69,17 +92,24 @@ export class WebhookRelay {
       }
       return { ...result, route: 'idv_lookup', status: 'no_run' };
     }
-    const delivered = await this.signal(run.workflowId, run.runId, signal);
-    return {
-      ...result,
-      route: 'idv_lookup',
-      workflowId: run.workflowId,
-      status: delivered ? 'relayed' : 'no_run',
-    };
+    const status = await this.signal(run.workflowId, run.runId, signal);
+    return { ...result, route: 'idv_lookup', workflowId: run.workflowId, status };
+  }
+
+  /** Through the run's budget: sent now (`relayed`), merged into its next signal, or no open run. */
+  private async signal(
+    workflowId: string,
+    runId: string | undefined,
+    signal: OndatoWebhookSignal,
+  ): Promise<'relayed' | 'merged' | 'no_run'> {
+    const outcome = await this.budget.submit(workflowId, signal, (merged) =>
+      this.send(workflowId, runId, merged),
+    );
+    return outcome === 'sent' ? 'relayed' : outcome;
   }
 
   /** True once Temporal accepted the signal; false when the run does not exist or is closed. */
-  private async signal(
+  private async send(
     workflowId: string,
     runId: string | undefined,
     signal: OndatoWebhookSignal,
@@ -91,6 +121,7 @@ export class WebhookRelay {
       return true;
     } catch (error) {
       if (isWorkflowNotFound(error)) return false;
+      if (isSignalLimitReached(error)) throw runSignalLimit(workflowId);
       rethrowIfUnavailable(error);
     }
   }

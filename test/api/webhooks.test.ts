@@ -76,9 +76,14 @@ describe('Ondato webhook relay', () => {
     const first = await deliver(event);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ status: 'relayed', workflowId: link.workflowId });
-    const duplicate = await deliver(event);
+    // Redelivered, signed anew: answered from the API's memory of delivery ids, not signalled again.
+    const raw = Buffer.from(JSON.stringify(event));
+    const resigned = signWebhookBody(HMAC_SECRET, raw, nowSeconds() - 1);
+    const duplicate = await deliver(event, { signature: resigned });
     expect(duplicate.status).toBe(200);
-    expect(duplicate.body).toEqual({ status: 'relayed', workflowId: link.workflowId });
+    expect(duplicate.body).toEqual({ status: 'duplicate', workflowId: link.workflowId });
+    // The same signed request again: a replay, recognised by its signature.
+    expect((await deliver(event, { signature: resigned })).body).toEqual({ status: 'replayed' });
 
     // The older `Idv.` name of the same event type is relayed as the new one.
     const alias = await deliver(
