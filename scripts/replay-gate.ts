@@ -20,6 +20,14 @@ export function defaultReplayQuery(taskQueue: string, closedWithinDays: number, 
   return `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}' AND (ExecutionStatus = 'Running' OR CloseTime > '${since}')`;
 }
 
+/**
+ * Leaves out the runs pinned to a build (Worker Versioning on): they finish on their own build and never meet
+ * the code being deployed. Unversioned runs (started before versioning was turned on) and auto-upgrade runs stay.
+ */
+export function withoutPinnedRuns(query: string): string {
+  return `(${query}) AND (TemporalWorkflowVersioningBehavior IS NULL OR TemporalWorkflowVersioningBehavior != 'Pinned')`;
+}
+
 export interface DivergingEvent {
   eventId: number;
   /** The event's type in the history, e.g. `ActivityTaskScheduled`. */

@@ -8,6 +8,7 @@
  *   --days <n>                  the closed-run window of the default query (default 7)
  *   --bundle <file>             a pre-built bundle (`npm run build`: dist/workflow-bundle.js) instead of
  *                               bundling workflows/ from the working tree
+ *   --skip-pinned               leave out runs pinned to a build (Worker Versioning: they never meet new code)
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { createDataConverter } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { installRuntimeLogging } from '../observability/runtime-logger';
-import { defaultReplayQuery, runReplayGate, type ReplayFailure } from './replay-gate';
+import { defaultReplayQuery, runReplayGate, withoutPinnedRuns, type ReplayFailure } from './replay-gate';
 
 const EXIT_FAILURES = 1;
 const EXIT_CANNOT_RUN = 2;
@@ -33,6 +34,7 @@ const argsSchema = z.object({
   query: z.string().min(1).optional(),
   days: z.coerce.number().positive().default(7),
   bundle: z.string().min(1).optional(),
+  'skip-pinned': z.boolean().default(false),
 });
 
 async function workflowCode(
@@ -72,7 +74,12 @@ function describeFailure(failure: ReplayFailure): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { query: { type: 'string' }, days: { type: 'string' }, bundle: { type: 'string' } },
+    options: {
+      query: { type: 'string' },
+      days: { type: 'string' },
+      bundle: { type: 'string' },
+      'skip-pinned': { type: 'boolean' },
+    },
   });
   const args = argsSchema.parse(values);
   const config = loadConfig();
@@ -82,7 +89,8 @@ async function main(): Promise<number> {
     forwardCoreLogs: false,
   });
 
-  const query = args.query ?? defaultReplayQuery(config.temporal.taskQueue, args.days);
+  const selected = args.query ?? defaultReplayQuery(config.temporal.taskQueue, args.days);
+  const query = args['skip-pinned'] ? withoutPinnedRuns(selected) : selected;
   const code = await workflowCode(args.bundle);
   say(`Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}`);
   say(`query: ${query}`);

@@ -12,6 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import { createOnboardingWorker } from '../../composition/worker';
 import { resolveWorkerDeployment, type WorkerDeployment } from '../../composition/worker-versioning';
 import { loadConfig } from '../../config';
+import { withoutPinnedRuns } from '../../scripts/replay-gate';
 import {
   describeDeployment,
   openPinnedRuns,
@@ -193,5 +194,14 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     expect(status.output).toMatch(/build build-a: CURRENT.*, 2 open pinned run\(s\)/);
     expect(status.output).toMatch(/build build-b: \w+.*, 2 open pinned run\(s\)/);
     step(`rollout status:\n${status.output}`);
+
+    // The replay gate's --skip-pinned: none of these runs would meet another build's code.
+    const onThisQueue = `TaskQueue = '${env.taskQueue}'`;
+    await waitFor(
+      async () => ((await env.client.workflow.count(onThisQueue)).count === 5 ? true : undefined),
+      { what: 'the five runs in visibility' },
+    );
+    expect((await env.client.workflow.count(withoutPinnedRuns(onThisQueue))).count).toBe(0);
+    step('replay gate --skip-pinned selects 0 of the 5 pinned runs');
   });
 });
