@@ -38,6 +38,11 @@ describe('replay of recorded histories', () => {
         // recorded with parking, the KYC id in the memo and the failure callback (their patch markers)
         'parked-then-resumed-by-ops',
         'parked-twice-timer-then-signal',
+        // recorded with the id checks, extra-IDV handling and continue-as-new (their patch markers)
+        'id-mismatch-parked-then-resumed',
+        'extra-verification-redacted',
+        'continued-as-new-first-run',
+        'continued-as-new-in-review',
         // recorded before those patches: they replay along the old paths
         'v2-approved',
         'v2-manual-review',

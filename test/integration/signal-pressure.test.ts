@@ -4,6 +4,9 @@
  * carrying what it needs; callers find it by workflow id and see no change. Real dev server, real activities,
  * the simulator; the budget is small so the test floods with tens of signals, not thousands.
  */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   CustomerIdKey,
   getStateQuery,
@@ -16,13 +19,31 @@ import {
   type OnboardingWorkflow,
   type Stage,
 } from '../../contract';
-import { recordHistoryIfAsked } from '../helpers/histories';
+import { harness } from '../harness/env';
+import { HISTORIES_DIR, recordHistoryIfAsked } from '../helpers/histories';
 import { createOnboardingTestEnv, type OnboardingTestEnv } from '../helpers/onboarding-env';
 import { waitFor } from '../helpers/wait-for';
 
 jest.setTimeout(120_000);
 
 const SIGNAL_BUDGET = 20;
+
+/** Like recordHistoryIfAsked, for one run of a chain (that helper records the latest run). */
+function recordRunHistoryIfAsked(name: string, workflowId: string, runId: string): void {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const { address, namespace, cliPath } = harness();
+  const json = execFileSync(
+    cliPath,
+    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', address].concat([
+      '--namespace',
+      namespace,
+      '--output',
+      'json',
+    ]),
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), json);
+}
 
 describe('continue-as-new under signal pressure', () => {
   let env: OnboardingTestEnv;
@@ -120,5 +141,7 @@ describe('continue-as-new under signal pressure', () => {
     }
     expect(runs.length).toBeGreaterThanOrEqual(3);
     await recordHistoryIfAsked('continued-as-new-in-review', latest);
+    // The first run: it waited for the customer and ended by continuing as new.
+    recordRunHistoryIfAsked('continued-as-new-first-run', handle.workflowId, link.runId as string);
   });
 });
