@@ -124,11 +124,33 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     process.stdout.write(`\n[versioning] sequence (deployment ${deploymentName}):\n${sequence.join('\n')}\n`);
   });
 
-  it('keeps a run on the build that started it, sends new runs to the current build, and rolls back', async () => {
-    const buildA = await startBuild('build-a');
+  let buildA: WorkerDeployment;
+
+  it('moves a run started before versioning was turned on to the first current build', async () => {
+    await env.startWorker();
+    const { handle: run0, idvId: run0IdvId } = await startRun('r0');
+    await env.stopWorker();
+    expect(await pinnedBuild(run0)).toEqual({ behavior: 'unversioned', buildId: undefined });
+    step(`run0 ${run0.workflowId} started by an unversioned worker, which then stopped`);
+
+    buildA = await startBuild('build-a');
     await setCurrentBuild(env.client, buildA);
     step('current := build-a');
 
+    await env.control.complete(run0IdvId, { outcome: 'approved' });
+    expect(await run0.result()).toMatchObject({ outcome: 'approved' });
+    const builds = await workflowTaskBuilds(run0);
+    const after = await pinnedBuild(run0);
+    step(
+      `run0 finished on build-a (then ${after.behavior} to ${after.buildId}): its workflow tasks ran on ${builds.join(', ')}`,
+    );
+    expect(builds[0]).toBe('(unversioned)');
+    expect(builds.at(-1)).toBe('build-a');
+    // It lands on the first current build and is pinned there: that build must replay it (the gate's job).
+    expect(after).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
+  });
+
+  it('keeps a run on the build that started it, sends new runs to the current build, and rolls back', async () => {
     const { handle: run1, idvId: run1IdvId } = await startRun('r1');
     expect(await pinnedBuild(run1)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
     step(`run1 ${run1.workflowId} started: PINNED to build-a, awaiting the customer`);
@@ -195,8 +217,8 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     expect(status.output).toMatch(/build build-b: \w+.*, 2 open pinned run\(s\)/);
     step(`rollout status:\n${status.output}`);
 
-    // The replay gate's --skip-pinned: none of these runs would meet another build's code.
-    const onThisQueue = `TaskQueue = '${env.taskQueue}'`;
+    // The replay gate's --skip-pinned: none of the pinned runs would meet another build's code.
+    const onThisQueue = `TaskQueue = '${env.taskQueue}' AND WorkflowId != '${handles[0].workflowId}'`;
     await waitFor(
       async () => ((await env.client.workflow.count(onThisQueue)).count === 5 ? true : undefined),
       { what: 'the five runs in visibility' },
