@@ -19,16 +19,10 @@ sql_tool() {
   temporal-sql-tool --plugin "$SQL_PLUGIN" --endpoint "$SQL_HOST" --port "$SQL_PORT" --user "$SQL_USER" "$@"
 }
 
-# PostgreSQL says `database "x" already exists` (SQLSTATE 42P04); that is the one refusal that means "done".
+# The tool leaves an existing database alone (postgres12 treats "already exists" as done), so this is idempotent.
 create_database() {
-  if output=$(sql_tool --database "$1" create-database 2>&1); then
-    echo "temporal-schema: created database $1"
-    return 0
-  fi
-  case "$output" in
-    *"already exists"*) echo "temporal-schema: database $1 exists" ;;
-    *) fail "could not create database $1: $output" ;;
-  esac
+  output=$(sql_tool --database "$1" create-database 2>&1) || fail "could not create database $1: $output"
+  echo "temporal-schema: database $1 is there"
 }
 
 set_up() {

@@ -336,7 +336,7 @@ describeWithCompose('docker-compose.yml', () => {
 
       const again = runJob(job, { env: { SCHEMA_DIR: schemaRoot }, state: run.state });
       expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
-      expect(again.stdout).toContain(`database ${POSTGRES.databases.temporal} exists`);
+      expect(again.stdout).toContain(`database ${POSTGRES.databases.temporal} is there`);
 
       const failed = runJob(job, { env: { SCHEMA_DIR: schemaRoot }, fail: 'update-schema' });
       expect(failed.status).not.toBe(0);

@@ -125,9 +125,8 @@ function temporalSqlTool() {
   const database = flags.database;
   switch (words.join(' ')) {
     case 'create-database':
-      if (database in databases)
-        finish(1, '', `Unable to create SQL database. pq: database "${database}" already exists`);
-      databases[database] = null;
+      // Like the real postgres12 plugin: an existing database is left alone, and that is a success.
+      if (!(database in databases)) databases[database] = null;
       return finish(0);
     case 'setup-schema':
       require_(flags, 'version');
