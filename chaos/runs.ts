@@ -12,6 +12,9 @@ import { progress } from '../bench/report/progress';
 import { ApiCallError } from './service-api';
 import type { ChaosStack } from './stack';
 
+/** What driving runs needs of a stack: the chaos stack, or the topology test's cluster (test/cluster). */
+export type DrivenStack = Pick<ChaosStack, 'api' | 'control' | 'client'>;
+
 /** What the customer (and Ondato, and ops) do, and so what the run must end with. */
 export const FLOWS = {
   approved: { expected: 'approved', documents: true },
@@ -69,7 +72,7 @@ export class Driver {
   private next = 0;
 
   constructor(
-    private readonly stack: ChaosStack,
+    private readonly stack: DrivenStack,
     private readonly scenario: string,
   ) {}
 

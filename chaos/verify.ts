@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import type { DecisionRecord } from '../contract';
 import { runPool } from '../bench/measure/pool';
 import { FLOWS, type Run } from './runs';
+import type { DocumentStore } from '../activities/storage/document-store';
 import type { ChaosStack } from './stack';
+
+/** What the checks need of a stack: the chaos stack, or the topology test's cluster (any document store). */
+export type VerifiedStack = Pick<ChaosStack, 'client' | 'callbacks' | 'ondato'> & {
+  documents: Pick<DocumentStore, 'get'>;
+};
 
 export interface RunVerdict {
   run: Run;
@@ -26,7 +32,7 @@ export interface RunVerdict {
 }
 
 export async function verifyRuns(
-  stack: ChaosStack,
+  stack: VerifiedStack,
   runs: Run[],
   closed: Map<string, string>,
 ): Promise<RunVerdict[]> {
@@ -40,7 +46,7 @@ export async function verifyRuns(
     .map((result, index) => result.value ?? crashed(runs[index], result.error));
 }
 
-async function verifyRun(stack: ChaosStack, run: Run, status: string | undefined): Promise<RunVerdict> {
+async function verifyRun(stack: VerifiedStack, run: Run, status: string | undefined): Promise<RunVerdict> {
   const problems: string[] = [];
   const closedStatus = status ?? 'OPEN';
   let record: DecisionRecord | undefined;
@@ -92,7 +98,7 @@ async function verifyRun(stack: ChaosStack, run: Run, status: string | undefined
  * authenticated) hash to the record's sha256 and to the simulator's original. Flows without an identification
  * (aborted, expired) must have stored nothing.
  */
-async function checkDocuments(stack: ChaosStack, run: Run, record: DecisionRecord): Promise<string[]> {
+async function checkDocuments(stack: VerifiedStack, run: Run, record: DecisionRecord): Promise<string[]> {
   if (!FLOWS[run.flow].documents) {
     return record.documents.length === 0
       ? []

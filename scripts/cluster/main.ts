@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { NAMESPACE, SEARCH_ATTRIBUTE_NAMES } from '../../deploy/topology';
+import { MAX_PORT_OFFSET } from './ports';
 import { REPO_ROOT } from './services';
 import { startCluster, type Cluster } from './stack';
 
@@ -15,7 +16,7 @@ const say = (line: string): void => {
 };
 
 const argsSchema = z.object({
-  portOffset: z.coerce.number().int().min(0).max(50_000),
+  portOffset: z.coerce.number().int().min(0).max(MAX_PORT_OFFSET),
   dataDir: z.string().min(1),
   build: z.boolean(),
 });

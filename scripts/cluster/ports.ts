@@ -26,7 +26,24 @@ export interface ClusterPorts {
   s3: number;
 }
 
+/**
+ * Temporal's SQL persistence stores membership ports in a `smallint` column: past 32767 the server dies at start
+ * ("value out of range for type smallint"). The offset must keep every membership port below that.
+ */
+const MEMBERSHIP_PORTS = [
+  TEMPORAL_PORTS.frontendMembership,
+  TEMPORAL_PORTS.historyMembership,
+  TEMPORAL_PORTS.matchingMembership,
+  TEMPORAL_PORTS.workerMembership,
+];
+export const MAX_PORT_OFFSET = 32_767 - Math.max(...MEMBERSHIP_PORTS);
+
 export function clusterPorts(offset: number): ClusterPorts {
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_PORT_OFFSET) {
+    throw new Error(
+      `port offset ${offset} out of range 0..${MAX_PORT_OFFSET} (Temporal keeps membership ports in a smallint column)`,
+    );
+  }
   const temporal = Object.fromEntries(
     Object.entries(TEMPORAL_PORTS).map(([name, port]) => [name, port + offset]),
   ) as ClusterPorts['temporal'];

@@ -23,6 +23,8 @@ export interface RunningPostgres {
   address: string;
   user: string;
   password: string;
+  /** Runs one SQL statement with psql over TCP; resolves with its unaligned, tuples-only output. */
+  query(database: string, sql: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -82,10 +84,24 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     address: `${HOST}:${options.port}`,
     user: POSTGRES.user,
     password: POSTGRES.password,
+    query: (database, sql) => psql(options.port, database, sql),
     async stop() {
       await run('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', pgData], asPostgresUser);
     },
   };
+}
+
+/** Stops a server left running on this data directory by a cluster that was killed outright (no-op otherwise). */
+export async function stopLeftoverPostgres(dataDir: string): Promise<boolean> {
+  const pgData = path.join(dataDir, 'pgdata');
+  if (!existsSync(path.join(pgData, 'postmaster.pid'))) return false;
+  const asPostgresUser = process.getuid?.() === 0;
+  const status = spawnSync(...command('pg_ctl', ['status', '-D', pgData], asPostgresUser), {
+    encoding: 'utf8',
+  });
+  if (status.status !== 0) return false;
+  await run('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', pgData], asPostgresUser);
+  return true;
 }
 
 function ensureInstalled(log: (line: string) => void): void {
@@ -134,6 +150,38 @@ function run(tool: string, args: string[], asPostgresUser: boolean): Promise<voi
       code === 0
         ? resolve()
         : reject(new Error(`${tool} ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`)),
+    );
+  });
+}
+
+function psql(port: number, database: string, sql: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      path.join(BIN_DIR, 'psql'),
+      [
+        '-h',
+        HOST,
+        '-p',
+        String(port),
+        '-U',
+        POSTGRES.user,
+        '-d',
+        database,
+        '-At',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        sql,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGPASSWORD: POSTGRES.password } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(stdout.trim()) : reject(new Error(`psql failed (exit ${code}): ${stderr.trim()}`)),
     );
   });
 }

@@ -48,6 +48,7 @@ export interface Cluster {
   /** The environment every service process got (for clients of the same cluster: the test's). */
   serviceEnv: NodeJS.ProcessEnv;
   temporal: TemporalServer;
+  postgres: RunningPostgres;
   balancer: Balancer;
   workers: ManagedProcess[];
   apis: ManagedProcess[];
@@ -222,6 +223,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       logDir,
       serviceEnv,
       temporal,
+      postgres,
       balancer,
       workers,
       apis,
