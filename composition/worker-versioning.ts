@@ -18,28 +18,31 @@ export interface WorkerDeployment {
   buildId: string;
 }
 
-function gitRevision(): string | undefined {
+function git(...args: string[]): string | undefined {
   try {
-    const revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+    return execFileSync('git', args, {
       cwd: ROOT,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
-    return revision.length > 0 ? revision : undefined;
   } catch {
     // No git binary or no repository (an image): the caller asks for TEMPORAL_BUILD_ID instead.
     return undefined;
   }
 }
 
-/** `<package version>-<git revision>`, or undefined when there is no git checkout to read a revision from. */
+/**
+ * `<package version>-<git revision>`, with `-dirty` when the checkout has uncommitted changes (its code is not
+ * the revision's); undefined when there is no git checkout to read a revision from.
+ */
 export function defaultBuildId(): string | undefined {
-  const revision = gitRevision();
+  const revision = git('rev-parse', '--short=12', 'HEAD');
   if (!revision) return undefined;
   const { version } = packageJsonSchema.parse(
     JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')),
   );
-  return `${version}-${revision}`;
+  const dirty = (git('status', '--porcelain', '--untracked-files=no') ?? '').length > 0;
+  return `${version}-${revision}${dirty ? '-dirty' : ''}`;
 }
 
 /** The deployment and build this worker declares; throws when versioning is on and no build id can be known. */

@@ -82,6 +82,8 @@ async function main(): Promise<number> {
     },
   });
   const args = argsSchema.parse(values);
+  // A local .env is optional, as for `npm start`; variables already set win over it.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   // The replay worker's own logs (each nondeterminism is also logged by the SDK) stay out of the report.
   installRuntimeLogging(createLogger({ level: 'fatal', service: 'replay' }), {
