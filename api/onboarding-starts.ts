@@ -150,15 +150,18 @@ export class OnboardingStarts {
 
     let started: { runId?: string; customerLink: CustomerLink };
     try {
-      started = await this.runs.withDeadline(this.options.startWaitMs, async () => {
+      const starting = this.runs.withDeadline(this.options.startWaitMs, async () => {
         const update = await this.runs.client.workflow.startUpdateWithStart(customerLinkUpdate, {
           startWorkflowOperation: startOperation,
           waitForStage: 'ACCEPTED',
         });
         return { runId: update.workflowRunId, customerLink: await update.result() };
       });
+      // Settled either way below; when the check answers first, the start's late failure is of no interest.
+      starting.catch(() => undefined);
+      started = await Promise.race([starting, this.unreachable()]);
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) throw error;
+      if (error instanceof WorkflowExecutionAlreadyStartedError || error instanceof ApiError) throw error;
       // No URL in time (no worker, Ondato slow), or the run closed under the update (terminated).
       if (isTemporalUnavailable(error) || isWorkflowNotFound(error)) {
         return this.pendingStart(input.customerId, startToken);
@@ -181,6 +184,22 @@ export class OnboardingStarts {
     }
     const created = memoString(run, START_TOKEN_MEMO) === startToken;
     return { ready: true, link: readyLink({ workflowId, runId, created }, customerLink) };
+  }
+
+  /**
+   * Rejects with 503 when Temporal does not answer a cheap call within the call deadline, and never settles
+   * otherwise. Raced against the start, whose own wait (for the customer URL) is longer: "Temporal is down" is
+   * then answered within API_TEMPORAL_TIMEOUT_MS instead of after the URL wait and a second check in series.
+   * A start that got through all the same is joined by the caller's retry (the start is idempotent).
+   */
+  private unreachable(): Promise<never> {
+    return new Promise<never>((_resolve, reject) => {
+      this.runs
+        .withDeadline(this.runs.callTimeoutMs, () => this.runs.client.workflowService.getSystemInfo({}))
+        .catch((error: unknown) => {
+          if (isTemporalUnavailable(error)) reject(temporalUnavailable());
+        });
+    });
   }
 
   /**

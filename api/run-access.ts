@@ -3,9 +3,23 @@
  * a run's result. Shared by starts and by the other operations.
  */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { onboardingWorkflowId, type DecisionRecord, type OnboardingWorkflow } from '../contract';
 import { ApiError } from './errors';
-import { isWorkflowNotFound, rethrowIfUnavailable } from './temporal-errors';
+import {
+  CallDeadlineExceeded,
+  isTemporalUnavailable,
+  isWorkflowNotFound,
+  rethrowIfUnavailable,
+} from './temporal-errors';
+
+const LifecycleStage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
+
+/** Where Temporal holds an update: admitted (waiting for a worker), accepted (being applied), completed. */
+export interface HeldUpdate {
+  stage: 'admitted' | 'accepted' | 'completed';
+  runId?: string;
+}
 
 export class RunAccess {
   constructor(
@@ -15,7 +29,27 @@ export class RunAccess {
   ) {}
 
   withDeadline<T>(ms: number, call: () => Promise<T>): Promise<T> {
-    return this.client.withDeadline(Date.now() + ms, call);
+    return this.by(Date.now() + ms, call);
+  }
+
+  /**
+   * `call` under the client's deadline and a clock of our own: the client's deadline can overrun by its retry
+   * backoff (about a second seen against a closed port), and the API promises an answer within the deadline.
+   */
+  by<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CallDeadlineExceeded()), Math.max(0, deadline - Date.now()));
+      this.client.withDeadline(deadline, call).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The latest run of a workflow id, or undefined when there never was one. */
@@ -40,5 +74,34 @@ export class RunAccess {
     return this.withDeadline(this.callTimeoutMs, () =>
       this.client.workflow.getHandle<OnboardingWorkflow>(workflowId, runId, { followRuns: false }).result(),
     );
+  }
+
+  /**
+   * The stage of an update Temporal holds, asked without waiting; undefined when Temporal does not hold it or
+   * does not answer by `deadline`.
+   */
+  async updateStage(workflowId: string, updateId: string, deadline: number): Promise<HeldUpdate | undefined> {
+    try {
+      const response = await this.by(deadline, () =>
+        this.client.workflowService.pollWorkflowExecutionUpdate({
+          namespace: this.client.options.namespace,
+          updateRef: { workflowExecution: { workflowId }, updateId },
+          identity: this.client.options.identity,
+          // Returns at once: every held update is at least admitted.
+          waitPolicy: { lifecycleStage: LifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
+        }),
+      );
+      const runId = response.updateRef?.workflowExecution?.runId ?? undefined;
+      const stage =
+        response.stage === LifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+          ? 'completed'
+          : response.stage === LifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+            ? 'accepted'
+            : 'admitted';
+      return { stage, ...(runId ? { runId } : {}) };
+    } catch (error) {
+      if (isWorkflowNotFound(error) || isTemporalUnavailable(error)) return undefined;
+      throw error;
+    }
   }
 }

@@ -2,14 +2,15 @@
  * The onboarding routes: start, read, review, cancel, retry for product backends (bearer API key), and resume
  * for ops (bearer ops key; a product key is refused there).
  */
-import express, { Router, type Request, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CallbackTargets } from '../../config/callback-targets';
 import { requireApiKey, requireOpsKey } from '../auth';
 import { assertCallbackUrlAllowed } from '../callback-targets';
 import { ApiError, parseOrThrow } from '../errors';
-import type { OnboardingService, StartOutcome } from '../onboarding-service';
+import type { OnboardingService, RunMessageOutcome, StartOutcome } from '../onboarding-service';
+import { pendingUpdateSchema } from '../pending-update';
 import {
   invalidRequest,
   notJson,
@@ -94,6 +95,12 @@ function runMessage(
     body: { schema: spec.body },
     responses: {
       200: { description: spec.done, body: onboardingStatusSchema },
+      202: {
+        description:
+          'Temporal holds the request but the run has not finished with it within API_TEMPORAL_TIMEOUT_MS (no worker running, or slow): it applies when a worker runs the run. Poll GET, or send the same request again: it joins this one and answers its result',
+        body: pendingUpdateSchema,
+        headers: ['Location'],
+      },
       400: invalidRequest,
       401: spec.security === 'opsKey' ? notOps : unauthorized,
       404: notFound,
@@ -209,6 +216,12 @@ function locationOf(customerId: string): string {
   return `/v1/onboardings/${encodeURIComponent(customerId)}`;
 }
 
+/** 200 with the state once the run applied the message; 202 with what Temporal holds when it has not yet. */
+function answerRunMessage(res: Response, customerId: string, outcome: RunMessageOutcome): void {
+  if (outcome.applied) res.json(outcome.status);
+  else res.status(202).location(locationOf(customerId)).json(outcome.pending);
+}
+
 export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
   const router = Router();
   const auth = requireApiKey(deps.apiKeys);
@@ -239,20 +252,34 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
   route(router, ONBOARDING_OPERATIONS.review, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const review = parseOrThrow(reviewRequestSchema, req.body);
-    const status = await service.review(customerId, review);
+    const outcome = await service.review(customerId, review);
     logger.info(
-      { reqId: req.id, customerId, reviewerId: review.reviewerId, decision: review.decision },
-      'onboarding reviewed',
+      {
+        reqId: req.id,
+        customerId,
+        reviewerId: review.reviewerId,
+        decision: review.decision,
+        pending: outcome.applied ? undefined : outcome.pending.updateStage,
+      },
+      outcome.applied ? 'onboarding reviewed' : 'onboarding review pending',
     );
-    res.json(status);
+    answerRunMessage(res, customerId, outcome);
   });
 
   route(router, ONBOARDING_OPERATIONS.cancel, auth, ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const request = parseOrThrow(cancelRequestSchema, req.body);
-    const status = await service.cancel(customerId, request);
-    logger.info({ reqId: req.id, customerId, requestedBy: request.requestedBy }, 'onboarding cancelled');
-    res.json(status);
+    const outcome = await service.cancel(customerId, request);
+    logger.info(
+      {
+        reqId: req.id,
+        customerId,
+        requestedBy: request.requestedBy,
+        pending: outcome.applied ? undefined : outcome.pending.updateStage,
+      },
+      outcome.applied ? 'onboarding cancelled' : 'onboarding cancel pending',
+    );
+    answerRunMessage(res, customerId, outcome);
   });
 
   route(router, ONBOARDING_OPERATIONS.retry, auth, ...json, async (req, res) => {
@@ -276,9 +303,17 @@ export function onboardingRoutes(deps: OnboardingRoutesDeps): Router {
   route(router, ONBOARDING_OPERATIONS.resume, requireOpsKey(deps.opsKeys), ...json, async (req, res) => {
     const customerId = customerIdOf(req);
     const request = parseOrThrow(resumeRequestSchema, req.body);
-    const status = await service.resume(customerId, request);
-    logger.info({ reqId: req.id, customerId, requestedBy: request.requestedBy }, 'onboarding resumed');
-    res.json(status);
+    const outcome = await service.resume(customerId, request);
+    logger.info(
+      {
+        reqId: req.id,
+        customerId,
+        requestedBy: request.requestedBy,
+        pending: outcome.applied ? undefined : outcome.pending.updateStage,
+      },
+      outcome.applied ? 'onboarding resumed' : 'onboarding resume pending',
+    );
+    answerRunMessage(res, customerId, outcome);
   });
 
   return router;

@@ -297,7 +297,10 @@ describe('OpenAPI document against real answers', () => {
         (await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }))).status,
       ).toBe(200);
       await waitForState(other, (state) => state.status === 'COMPLETED');
-      const twice = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      // The same request again joins the first (200, its result); another one is refused.
+      const same = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      expect(same.body.outcome).toBe('cancelled');
+      const twice = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'ops' }));
       expect(twice.body.error.code).toBe('already_decided');
       const retryBody = { registration: REGISTRATION, timeouts: FAST_TIMEOUTS };
       const retried = await checked(api().post(`/v1/onboardings/${other}/retry`, retryBody));
@@ -346,16 +349,33 @@ describe('OpenAPI document against real answers', () => {
       expect(resumed.status).toBe(200);
       await waitForState(customerId, (state) => state.status === 'COMPLETED');
       const closed = await checked(
-        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-1' }),
+        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-2' }),
       );
       expect(closed.body.error.code).toBe('not_parked');
     });
 
-    it('a customer URL that does not come in time (202)', async () => {
+    it('a customer URL that does not come in time, messages no worker has run (202)', async () => {
       const customerId = uniqueCustomerId('oa-slow');
       startedWithoutWorker.push(onboardingWorkflowId(customerId));
       const slow = await checked(api(strict).post('/v1/onboardings', startBody(customerId)));
       expect(slow.status).toBe(202);
+      // No worker to run them: Temporal holds each message for the run (202, what is pending).
+      const held = [
+        api(strict).post(`/v1/onboardings/${customerId}/review`, {
+          reviewerId: 'ops-1',
+          decision: 'approved',
+        }),
+        api(strict).post(`/v1/onboardings/${customerId}/cancel`, { requestedBy: 'backend' }),
+        request(strict)
+          .post(`/v1/onboardings/${customerId}/resume`)
+          .set('Authorization', bearer(OPS_KEY))
+          .send({ requestedBy: 'ops-1' }),
+      ];
+      for (const call of held) {
+        const pending = await checked(call);
+        expect(pending.status).toBe(202);
+        expect(pending.body.updateStage).toBe('admitted');
+      }
       await strictClient.workflow.getHandle(onboardingWorkflowId(customerId)).terminate('retried below');
       const retried = await checked(
         api(strict).post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
