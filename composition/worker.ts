@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps, type OnboardingActivities } from '../activities';
-import { LocalDocumentStore } from '../activities/storage/local-store';
+import { createDocumentStore } from '../activities/storage/store-factory';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { createOndatoClient } from '../ondato/client';
@@ -24,12 +24,9 @@ export function workflowBundlePath(config: Pick<AppConfig, 'temporal'>): string 
 }
 
 export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
-  // DOCUMENT_STORE accepts only `local` for now. An S3-compatible store, when written, must encrypt like the
-  // local one (EncryptingStream/DecryptingStream from codec/document-cipher.ts, keys by id) on top of any
-  // bucket-side encryption, and keep object keys made of ids only.
   return {
     ondato: createOndatoClient(config.ondato),
-    documents: new LocalDocumentStore(config.documents.dir, config.codec.keyRing),
+    documents: createDocumentStore(config.documents, config.codec.keyRing),
     defaultSetupId: config.ondato.setupId,
     ondatoFailures: { authRetryWindowMs: config.ondato.authRetryWindowMs },
     callbacks: {

@@ -62,6 +62,17 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('ondato-onboarding'),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_DB_FILE: z.string().min(1).default('.data/temporal.sqlite'),
+  /** TLS to Temporal; default: on when any TEMPORAL_TLS_* file or TEMPORAL_API_KEY is set. */
+  TEMPORAL_TLS: flag.optional(),
+  /** PEM CA bundle that signs the server's certificate; unset: the system's roots. */
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate and its key for mTLS (both or neither). */
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** The name to expect in the server's certificate when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** Temporal Cloud API key (sent as a bearer token; needs TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(30_000),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** Workflow runs the worker keeps in memory (bench: ~0.5 MiB each; 10,000 waiting runs took 1.5 GiB at the SDK default). */
@@ -142,9 +153,36 @@ export const envSchema = z.object({
   }),
   CALLBACK_ALLOW_PRIVATE_TARGETS: flag.default(false),
 
-  /** Only a local directory so far; an S3-compatible store is planned (see composition/worker.ts). */
-  DOCUMENT_STORE: z.enum(['local']).default('local'),
+  /** `local`: files under DOCUMENT_DIR; `s3`: an S3-compatible bucket (DOCUMENT_S3_*). Both encrypt with CODEC_KEYS. */
+  DOCUMENT_STORE: z.enum(['local', 's3']).default('local'),
   DOCUMENT_DIR: z.string().min(1).default('.data/documents'),
+  /** Required when DOCUMENT_STORE=s3. */
+  DOCUMENT_S3_BUCKET: z.string().min(1).optional(),
+  /** Prepended to every object key, e.g. `onboarding/` (a missing trailing slash is added). */
+  DOCUMENT_S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'letters, digits, . _ - and / only')
+    .refine((prefix) => !prefix.split('/').includes('..'), 'no .. segments')
+    .optional(),
+  /** An S3-compatible server (SeaweedFS, MinIO, ...); unset: AWS S3 in DOCUMENT_S3_REGION. */
+  DOCUMENT_S3_ENDPOINT: optionalUrl,
+  DOCUMENT_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
+  DOCUMENT_S3_FORCE_PATH_STYLE: flag.default(false),
+  /** Static credentials (both or neither); unset: the AWS SDK's default chain (AWS_* variables, roles). */
+  DOCUMENT_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  DOCUMENT_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Bucket-side encryption on top of the service's own: `sse-s3` (AES256) or `sse-c` (DOCUMENT_S3_SSE_C_KEY). */
+  DOCUMENT_S3_SSE: z.enum(['none', 'sse-s3', 'sse-c']).default('none'),
+  /** The SSE-C key: base64 of 32 bytes. Every read needs it too: losing it loses the documents. */
+  DOCUMENT_S3_SSE_C_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, 'base64 of exactly 32 bytes')
+    .optional(),
+  /** Multipart part size; memory per upload is about part size x (queue size + 1). */
+  DOCUMENT_S3_PART_SIZE_MB: z.coerce.number().int().min(5).max(512).default(8),
+  /** Parts of one upload in flight at once. */
+  DOCUMENT_S3_UPLOAD_QUEUE_SIZE: z.coerce.number().int().min(1).max(16).default(2),
 
   /**
    * Encryption keys of Temporal payloads and stored documents: `<id>:<base64 of 32 bytes>,...`. Keep old keys

@@ -5,7 +5,13 @@
  */
 import { KeyRing } from '../codec/keys';
 import { DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
-import type { AppConfig, CodecSettings, OndatoHosts } from './sections';
+import type {
+  AppConfig,
+  CodecSettings,
+  DocumentSettings,
+  OndatoHosts,
+  TemporalTlsSettings,
+} from './sections';
 
 export { DEV_CODEC_KEY_ID, DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
 export type * from './sections';
@@ -88,6 +94,72 @@ function checkOndatoHosts(env: Env): string[] {
   }
 }
 
+/** TLS files come as pairs, and an API key never travels in plaintext. */
+function checkTemporalTls(env: Env): string[] {
+  const problems: string[] = [];
+  if (Boolean(env.TEMPORAL_TLS_CERT_FILE) !== Boolean(env.TEMPORAL_TLS_KEY_FILE)) {
+    problems.push('TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (mTLS) or neither');
+  }
+  if (
+    env.TEMPORAL_TLS === false &&
+    (env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CA_FILE || env.TEMPORAL_TLS_CERT_FILE)
+  ) {
+    problems.push('TEMPORAL_TLS: cannot be false while TEMPORAL_API_KEY or TEMPORAL_TLS_* files are set');
+  }
+  return problems;
+}
+
+function resolveTemporalTls(env: Env): TemporalTlsSettings | undefined {
+  const implied = Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CA_FILE || env.TEMPORAL_TLS_CERT_FILE);
+  if (!(env.TEMPORAL_TLS ?? implied)) return undefined;
+  return {
+    caFile: env.TEMPORAL_TLS_CA_FILE,
+    clientCertFile: env.TEMPORAL_TLS_CERT_FILE,
+    clientKeyFile: env.TEMPORAL_TLS_KEY_FILE,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME,
+  };
+}
+
+/** The S3 store names its bucket; credentials and the SSE-C key come whole. */
+function checkDocumentStore(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.DOCUMENT_STORE === 's3' && !env.DOCUMENT_S3_BUCKET) {
+    problems.push('DOCUMENT_S3_BUCKET: required when DOCUMENT_STORE=s3');
+  }
+  if (Boolean(env.DOCUMENT_S3_ACCESS_KEY_ID) !== Boolean(env.DOCUMENT_S3_SECRET_ACCESS_KEY)) {
+    problems.push('DOCUMENT_S3_ACCESS_KEY_ID, DOCUMENT_S3_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (env.DOCUMENT_S3_SSE === 'sse-c' && !env.DOCUMENT_S3_SSE_C_KEY) {
+    problems.push('DOCUMENT_S3_SSE_C_KEY: required when DOCUMENT_S3_SSE=sse-c');
+  }
+  return problems;
+}
+
+function resolveDocuments(env: Env): DocumentSettings {
+  const settings: DocumentSettings = { store: env.DOCUMENT_STORE, dir: env.DOCUMENT_DIR };
+  if (env.DOCUMENT_STORE !== 's3' || !env.DOCUMENT_S3_BUCKET) return settings;
+  const prefix = env.DOCUMENT_S3_PREFIX ?? '';
+  const sseKey = env.DOCUMENT_S3_SSE_C_KEY;
+  settings.s3 = {
+    bucket: env.DOCUMENT_S3_BUCKET,
+    prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    endpoint: env.DOCUMENT_S3_ENDPOINT,
+    region: env.DOCUMENT_S3_REGION,
+    forcePathStyle: env.DOCUMENT_S3_FORCE_PATH_STYLE,
+    credentials:
+      env.DOCUMENT_S3_ACCESS_KEY_ID && env.DOCUMENT_S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.DOCUMENT_S3_ACCESS_KEY_ID, secretAccessKey: env.DOCUMENT_S3_SECRET_ACCESS_KEY }
+        : undefined,
+    serverSideEncryption:
+      env.DOCUMENT_S3_SSE === 'sse-c' && sseKey
+        ? { mode: 'sse-c', key: Buffer.from(sseKey, 'base64') }
+        : { mode: env.DOCUMENT_S3_SSE === 'sse-s3' ? 'sse-s3' : 'none' },
+    partSizeBytes: env.DOCUMENT_S3_PART_SIZE_MB * 1024 * 1024,
+    queueSize: env.DOCUMENT_S3_UPLOAD_QUEUE_SIZE,
+  };
+  return settings;
+}
+
 /** An ops key that is also a product key would let every product backend repair runs. */
 function checkKeySeparation(env: Env): string[] {
   const shared = env.API_OPS_KEYS.filter((key) => env.API_KEYS.includes(key));
@@ -129,6 +201,8 @@ function resolveSections(env: Env): AppConfig {
     logLevel: env.LOG_LEVEL,
     temporal: {
       address: env.TEMPORAL_ADDRESS,
+      tls: resolveTemporalTls(env),
+      apiKey: env.TEMPORAL_API_KEY,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       devServer: { dbFile: env.TEMPORAL_DB_FILE, uiPort: env.TEMPORAL_UI_PORT },
@@ -184,7 +258,7 @@ function resolveSections(env: Env): AppConfig {
       stateFile: env.SIMULATOR_STATE_FILE === 'none' ? undefined : env.SIMULATOR_STATE_FILE,
     },
     codec: resolveCodec(env, usesSimulator),
-    documents: { store: env.DOCUMENT_STORE, dir: env.DOCUMENT_DIR },
+    documents: resolveDocuments(env),
     callbacks: {
       defaultUrl: env.CALLBACK_URL,
       secret: env.CALLBACK_SECRET,
@@ -207,6 +281,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const problems = [
     ...checkKeySeparation(parsed.data),
+    ...checkTemporalTls(parsed.data),
+    ...checkDocumentStore(parsed.data),
     ...checkProductionSecrets(parsed.data),
     ...checkOndatoHosts(parsed.data),
   ];

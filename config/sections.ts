@@ -5,9 +5,20 @@ import type { Env } from './env';
 
 export type LogLevel = Env['LOG_LEVEL'];
 
+/** TLS to Temporal: file paths, read by the connection factory (composition/connection.ts). */
+export interface TemporalTlsSettings {
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  serverName?: string;
+}
+
 export interface TemporalSettings {
   address: string;
   namespace: string;
+  /** Absent: plaintext (the local dev server). */
+  tls?: TemporalTlsSettings;
+  apiKey?: string;
   taskQueue: string;
   /** The local dev server (`npm start`): its SQLite file and Web UI port. */
   devServer: { dbFile: string; uiPort: number };
@@ -99,9 +110,28 @@ export interface CodecSettings {
   corsOrigins: string[];
 }
 
+/** Bucket-side encryption, on top of the service's own envelope encryption. */
+export type S3ServerSideEncryption = { mode: 'none' } | { mode: 'sse-s3' } | { mode: 'sse-c'; key: Buffer };
+
+export interface S3DocumentSettings {
+  bucket: string;
+  /** Empty, or ends with `/`. */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Absent: the AWS SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  serverSideEncryption: S3ServerSideEncryption;
+  partSizeBytes: number;
+  queueSize: number;
+}
+
 export interface DocumentSettings {
   store: Env['DOCUMENT_STORE'];
   dir: string;
+  /** Present when store is `s3`. */
+  s3?: S3DocumentSettings;
 }
 
 export interface CallbackSettings {

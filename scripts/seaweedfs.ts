@@ -411,3 +411,13 @@ export async function startSeaweedfs(options: SeaweedfsOptions): Promise<Running
   log(`SeaweedFS S3 at ${endpoint} (pid ${pid}, data in ${dataDir})`);
   return { endpoint, region: SEAWEEDFS_REGION, ports, pid, logFile, stop };
 }
+
+/** `tsx scripts/seaweedfs.ts`: builds the binary if needed and prints its path (`npm run test:s3` runs it first). */
+if (require.main === module) {
+  ensureSeaweedfs()
+    .then((binary) => process.stdout.write(`[setup] SeaweedFS ${binary.path} (${binary.source})\n`))
+    .catch((error: unknown) => {
+      process.stderr.write(`[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}
