@@ -1,15 +1,56 @@
 /**
  * How every process reaches Temporal, in one place: the connection options of clients (API, tests, bench) and
- * workers come from here, so TLS or API keys for a remote cluster are added once.
+ * workers come from here, so TLS (a CA, a client certificate for mTLS, a server name) and API keys (Temporal
+ * Cloud) are set once for both.
  */
-import type { TemporalSettings } from '../config';
+import { readFileSync } from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
+import type { TemporalSettings, TemporalTlsSettings } from '../config';
 
+/** What both `Connection` (client) and `NativeConnection` (worker) accept. */
 export interface TemporalConnectionOptions {
   address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+}
+
+export class TemporalTlsFileError extends Error {
+  constructor(variable: string, file: string, options: { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`${variable}=${file} cannot be read: ${reason}`, options);
+    this.name = 'TemporalTlsFileError';
+  }
+}
+
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new TemporalTlsFileError(variable, file, { cause: error });
+  }
+}
+
+/** Files are read at each connection, so a renewed certificate is picked up by the next process start. */
+function tlsConfig(tls: TemporalTlsSettings): TLSConfig | true {
+  const config: TLSConfig = {};
+  if (tls.caFile) config.serverRootCACertificate = readPem('TEMPORAL_TLS_CA_FILE', tls.caFile);
+  if (tls.clientCertFile && tls.clientKeyFile) {
+    config.clientCertPair = {
+      crt: readPem('TEMPORAL_TLS_CERT_FILE', tls.clientCertFile),
+      key: readPem('TEMPORAL_TLS_KEY_FILE', tls.clientKeyFile),
+    };
+  }
+  if (tls.serverName) config.serverNameOverride = tls.serverName;
+  // `true`: TLS with the system's roots and no client certificate (Temporal Cloud with an API key).
+  return Object.keys(config).length > 0 ? config : true;
 }
 
 export function temporalConnectionOptions(
-  temporal: Pick<TemporalSettings, 'address'>,
+  temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>,
 ): TemporalConnectionOptions {
-  return { address: temporal.address };
+  return {
+    address: temporal.address,
+    ...(temporal.tls ? { tls: tlsConfig(temporal.tls) } : {}),
+    ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}),
+  };
 }
