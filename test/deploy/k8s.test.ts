@@ -154,6 +154,8 @@ describe('deploy/k8s', () => {
         'HorizontalPodAutoscaler',
         'Job',
         'Namespace',
+        'NetworkPolicy',
+        'NetworkPolicy',
         'PodDisruptionBudget',
         'PodDisruptionBudget',
         'Secret',
@@ -206,6 +208,52 @@ describe('deploy/k8s', () => {
       .parse(find('HorizontalPodAutoscaler', 'onboarding-api'));
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: api.metadata.name });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets connections reach the API on its HTTP port only, and nothing reach the workers or the Job', () => {
+    const policies = overlay
+      .filter((r) => r.kind === 'NetworkPolicy')
+      .map((r) =>
+        z
+          .object({
+            spec: z.object({
+              podSelector: z.looseObject({
+                matchLabels: z.record(z.string(), z.string()).optional(),
+                matchExpressions: z
+                  .array(
+                    z.object({ key: z.string(), operator: z.literal('In'), values: z.array(z.string()) }),
+                  )
+                  .optional(),
+              }),
+              policyTypes: z.array(z.string()),
+              ingress: z
+                .array(z.object({ ports: z.array(z.object({ port: z.union([z.string(), z.number()]) })) }))
+                .optional(),
+            }),
+          })
+          .parse(r),
+      );
+    const selects = (labels: Record<string, string>) =>
+      policies.filter(
+        ({ spec: { podSelector } }) =>
+          Object.entries(podSelector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+          (podSelector.matchExpressions ?? []).every(({ key, values }) => values.includes(labels[key] ?? '')),
+      );
+    const api = workloadOf('Deployment', 'onboarding-api').spec.template;
+    const apiPolicies = selects(api.metadata.labels);
+    expect(
+      apiPolicies.map(({ spec }) => spec.ingress?.flatMap((rule) => rule.ports.map(({ port }) => port))),
+    ).toEqual([[api.spec.containers[0]?.ports?.[0]?.name]]);
+    for (const [kind, name] of [
+      ['Deployment', 'onboarding-worker'],
+      ['Job', 'temporal-namespace'],
+    ] as const) {
+      const closed = selects(workloadOf(kind, name).spec.template.metadata.labels);
+      expect({ name, policies: closed.map(({ spec }) => [spec.policyTypes, spec.ingress ?? []]) }).toEqual({
+        name,
+        policies: [[['Ingress'], []]],
+      });
+    }
   });
 
   it('gives each worker longer to stop than its shutdown grace, and runs several', () => {
