@@ -475,6 +475,8 @@ export const healthSchema = component(
   z.object({
     status: z.enum(['ok', 'unavailable']),
     temporal: z.enum(['reachable', 'unreachable']).optional(),
+    /** Why a reachable Temporal is not ready: the namespace or search attributes to create. */
+    reason: z.string().optional(),
   }),
   { id: 'Health', examples: [{ status: 'ok', temporal: 'reachable' }] },
 );

@@ -3,8 +3,11 @@
  * activities finish within WORKER_SHUTDOWN_GRACE_MS, then exits. Anything unfinished is retried by Temporal on
  * another worker or after a restart, so nothing is lost.
  */
+import { NativeConnection } from '@temporalio/worker';
+import { temporalConnectionOptions } from '../composition/connection';
+import { assertNamespaceReady } from '../composition/namespace-check';
 import { createOnboardingWorker } from '../composition/worker';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { installRuntimeLogging } from '../observability/runtime-logger';
 
@@ -13,7 +16,22 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, service: 'onboarding-worker' });
   // Before any connection: the SDK's own logs (worker, activities, workflows, core) go through the same logger.
   installRuntimeLogging(logger.child({ component: 'temporal' }));
-  const { worker, bundle, deployment, close } = await createOnboardingWorker(config);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  try {
+    // Polling a namespace without the contract's search attributes would only fail every run: refuse instead.
+    await assertNamespaceReady(connection, config.temporal.namespace);
+    await runWorker(config, connection, logger);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function runWorker(
+  config: AppConfig,
+  connection: NativeConnection,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const { worker, bundle, deployment, close } = await createOnboardingWorker(config, { connection });
   try {
     logger.info(
       {

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { checkNamespace } from '../../composition/namespace-check';
 import type { CodecEndpointAccess } from '../../config';
 import { ApiError } from '../errors';
 import type { ApiMetrics } from '../metrics';
@@ -40,12 +41,16 @@ export const SERVICE_OPERATIONS = {
   readyz: {
     method: 'get',
     path: '/readyz',
-    summary: 'Readiness: Temporal is reachable',
+    summary: 'Readiness: Temporal is reachable and its namespace holds the search attributes',
     tag: 'Operations',
     security: 'none',
     responses: {
       200: { description: 'Ready', body: healthSchema },
-      503: { description: 'Temporal unreachable', body: healthSchema },
+      503: {
+        description:
+          'Temporal unreachable, or its namespace missing or lacking search attributes (see `reason`)',
+        body: healthSchema,
+      },
     },
   },
   metrics: {
@@ -105,8 +110,10 @@ export function operationsRoutes(deps: OperationsRoutesDeps): Router {
 
   route(router, SERVICE_OPERATIONS.readyz, async (_req, res) => {
     const timeoutMs = deps.readinessTimeoutMs;
-    const check = deps.temporal.withDeadline(Date.now() + timeoutMs, () =>
-      deps.temporal.workflowService.getSystemInfo({}),
+    const temporal = deps.temporal;
+    // Reachable is not enough: without the namespace or its search attributes every start would fail.
+    const check = temporal.withDeadline(Date.now() + timeoutMs, () =>
+      checkNamespace(temporal.connection, temporal.options.namespace),
     );
     // The client's retry backoff can outlast the gRPC deadline; probes want an answer on time.
     let timer: NodeJS.Timeout | undefined;
@@ -114,8 +121,9 @@ export function operationsRoutes(deps: OperationsRoutesDeps): Router {
       timer = setTimeout(() => reject(new Error('readiness check timed out')), timeoutMs);
     });
     try {
-      await Promise.race([check, late]);
-      res.json({ status: 'ok', temporal: 'reachable' });
+      const readiness = await Promise.race([check, late]);
+      if (readiness.ready) res.json({ status: 'ok', temporal: 'reachable' });
+      else res.status(503).json({ status: 'unavailable', temporal: 'reachable', reason: readiness.message });
     } catch {
       check.catch(() => undefined);
       res.status(503).json({ status: 'unavailable', temporal: 'unreachable' });
