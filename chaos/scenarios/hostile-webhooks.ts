@@ -108,7 +108,10 @@ export async function hostileWebhooksScenario(
       [
         ...genericCases(stack),
         // A run may have closed by the time its forged delivery arrives: no_run is the documented answer then.
-        ...runs.flatMap((run) => perRunCases(run, ['relayed', 'no_run']).map((entry) => entry.hostile)),
+        // With the simulator's own deliveries on top, a run's signal budget may be spent: merged is documented.
+        ...runs.flatMap((run) =>
+          perRunCases(run, ['relayed', 'no_run', 'merged']).map((entry) => entry.hostile),
+        ),
       ],
       answered,
     );
@@ -188,13 +191,16 @@ function perRunCases(
 ): Array<{ run: Run; deliveryId: string; hostile: HostileCase }> {
   const relayed = { status: 200, codes: acks };
   const entries: Array<{ run: Run; deliveryId: string; hostile: HostileCase }> = [];
-  const add = (name: string, deliveryId: string, body: string): void => {
+  const add = (name: string, deliveryId: string, body: string, expect: Expectation = relayed): void => {
     entries.push({
       run,
       deliveryId,
-      hostile: { name: `${name} (${run.customerId})`, body, expect: relayed },
+      hostile: { name: `${name} (${run.customerId})`, body, expect },
     });
   };
+  // The API answers a delivery id it already took from memory (`duplicate`, or `replayed` for the same signed
+  // request); the copies go out concurrently, so any of them may be the one relayed.
+  const copies = { status: 200, codes: [...acks, 'duplicate', 'replayed'] };
   const reference = { externalReferenceId: run.customerId };
   // The same delivery three times: Ondato redelivers; the run counts it once.
   const duplicate = randomUUID();
@@ -203,7 +209,7 @@ function perRunCases(
     { id: run.idvId, ...reference, status: 'Completed' },
     { id: duplicate },
   );
-  for (let copy = 1; copy <= 3; copy += 1) add(`duplicate ${copy}/3`, duplicate, completed);
+  for (let copy = 1; copy <= 3; copy += 1) add(`duplicate ${copy}/3`, duplicate, completed, copies);
   // Reordered: the KYC decision before the IDV event that precedes it. Both forged: Ondato says Pending.
   const kycFirst = randomUUID();
   add(
