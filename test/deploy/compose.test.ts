@@ -302,6 +302,11 @@ describeWithCompose('docker-compose.yml', () => {
       expect(down.status).not.toBe(0);
       expect(down.stderr).toContain('did not answer after 3 attempts');
 
+      const unanswered = runJob(service(compose, 'temporal-namespace'), { fail: 'namespace describe' });
+      expect(unanswered.status).not.toBe(0);
+      expect(unanswered.stderr).toContain(`could not describe namespace ${NAMESPACE}`);
+      expect(unanswered.calls.filter(({ args }) => args.includes('describe'))).toHaveLength(3);
+
       const failedNamespace = runJob(service(compose, 'temporal-namespace'), { fail: 'namespace create' });
       expect(failedNamespace.status).not.toBe(0);
       expect(failedNamespace.stderr).toContain(`could not create namespace ${NAMESPACE}`);

@@ -17,10 +17,10 @@ fail() {
   exit 1
 }
 
-# Runs "$@" until it succeeds, at most $attempts times; the last error is kept for the message.
+# Runs "$@" until it succeeds, at most $attempts times; its last output (the error, on failure) is kept.
 retry() {
   try=1
-  until last_error=$("$@" 2>&1); do
+  until last_output=$("$@" 2>&1); do
     [ "$try" -lt "$attempts" ] || return 1
     try=$((try + 1))
     sleep "$pause"
@@ -32,18 +32,32 @@ temporal_cli() {
 }
 
 retry temporal_cli operator cluster health ||
-  fail "the frontend at $TEMPORAL_ADDRESS did not answer after $attempts attempts: $last_error"
+  fail "the frontend at $TEMPORAL_ADDRESS did not answer after $attempts attempts: $last_output"
 echo "temporal-namespace: frontend $TEMPORAL_ADDRESS is serving"
 
-if output=$(temporal_cli operator namespace describe --namespace "$TEMPORAL_NAMESPACE" 2>&1); then
+# "exists" or "missing"; any other answer (a frontend still joining its cluster, say) is an error to retry.
+namespace_state() {
+  if output=$(temporal_cli operator namespace describe --namespace "$TEMPORAL_NAMESPACE" 2>&1); then
+    echo exists
+  else
+    case "$output" in
+      *"not found"*) echo missing ;;
+      *) echo "$output" && return 1 ;;
+    esac
+  fi
+}
+
+# A create that timed out may still have happened: then the namespace exists, which is the point.
+create_namespace() {
+  temporal_cli operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION" ||
+    [ "$(namespace_state)" = exists ]
+}
+
+retry namespace_state || fail "could not describe namespace $TEMPORAL_NAMESPACE: $last_output"
+if [ "$last_output" = exists ]; then
   echo "temporal-namespace: namespace $TEMPORAL_NAMESPACE exists"
 else
-  case "$output" in
-    *"not found"*) ;;
-    *) fail "could not describe namespace $TEMPORAL_NAMESPACE: $output" ;;
-  esac
-  temporal_cli operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION" ||
-    fail "could not create namespace $TEMPORAL_NAMESPACE"
+  retry create_namespace || fail "could not create namespace $TEMPORAL_NAMESPACE: $last_output"
   echo "temporal-namespace: created namespace $TEMPORAL_NAMESPACE"
 fi
 
@@ -63,7 +77,7 @@ trap 'rm -f "$listing"' EXIT
 
 # A namespace created a moment ago may not be visible to every frontend yet: wait until it answers, bounded.
 retry temporal_cli operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" ||
-  fail "namespace $TEMPORAL_NAMESPACE does not answer: $last_error"
+  fail "namespace $TEMPORAL_NAMESPACE does not answer: $last_output"
 
 for spec in $SEARCH_ATTRIBUTES; do
   name=${spec%%=*}
@@ -77,7 +91,7 @@ for spec in $SEARCH_ATTRIBUTES; do
   [ -z "$current" ] || fail "search attribute $name is registered as $current, the workflow needs $type"
   if ! retry temporal_cli operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type"; then
     # An attempt that timed out may still have registered it; anything else is a failure.
-    has_type "$name" "$type" || fail "could not create search attribute $name ($type): $last_error"
+    has_type "$name" "$type" || fail "could not create search attribute $name ($type): $last_output"
   fi
   echo "temporal-namespace: created search attribute $name ($type)"
 done
