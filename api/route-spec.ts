@@ -6,6 +6,7 @@
  */
 import type { RequestHandler, Router } from 'express';
 import type { z } from 'zod';
+import type { ZodOpenApiCallbacksObject } from 'zod-openapi';
 import type { ErrorCode } from './errors';
 
 export type HttpMethod = 'get' | 'post' | 'options';
@@ -40,6 +41,8 @@ export interface Operation {
   body?: { schema: z.ZodType; description?: string };
   /** Every status the route can answer (bar a 500 `internal`, which no caller can act on). */
   responses: Record<number, ResponseSpec>;
+  /** Requests the service makes later because of this one (the product backend's callback). */
+  callbacks?: ZodOpenApiCallbacksObject;
 }
 
 /** A module's operations by name; the names are for the module's own `route()` calls. */

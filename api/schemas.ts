@@ -6,8 +6,11 @@
 import { z } from 'zod';
 import { CUSTOMER_ID_PATTERN } from '../contract';
 import {
+  CALLBACK_EVENT_TYPES,
   OUTCOMES,
   STAGES,
+  type CallbackEvent,
+  type FinalOutcome,
   type OnboardingInput,
   type OnboardingTimeouts,
   type ResumeInput,
@@ -85,6 +88,16 @@ const phoneNumber = z
     'Digits only, country code first, e.g. 370624515141 (a string like "+370624515141" is converted).',
   );
 
+/**
+ * zod's own email rule as a pattern only: `format: email` would let each tool apply its own idea of an email
+ * (RFC 5321's 64-character local part, quoted names...), which the API does not check.
+ */
+const email = z
+  .string()
+  .max(254)
+  .regex(z.regexes.email, 'Invalid email address')
+  .describe('An email address');
+
 const countryCode = z
   .enum(COUNTRY_CODES, { error: 'an ISO 3166-1 alpha-2 code in upper case, e.g. LT' })
   .describe('ISO 3166-1 alpha-2, upper case');
@@ -95,7 +108,7 @@ export const registrationSchema = component(
     middleName: name.optional(),
     lastName: name.optional(),
     dateOfBirth: dateOfBirth.optional(),
-    email: z.email().max(254).optional(),
+    email: email.optional(),
     personalCode: nonBlankText(50).optional(),
     phoneNumber: phoneNumber.optional(),
     countryCode: countryCode.optional(),
@@ -392,6 +405,59 @@ export const onboardingStatusSchema = component(
   },
 );
 export type OnboardingStatus = z.output<typeof onboardingStatusSchema>;
+
+const FINAL_OUTCOMES = ['approved', 'rejected', 'expired', 'abandoned', 'cancelled'] as const;
+export type _FinalOutcomesComplete = Assignable<FinalOutcome, (typeof FINAL_OUTCOMES)[number]>;
+
+/** What the service posts to the product backend (contract/callback-event.ts), documented as the start's callback. */
+export const callbackEventSchema = component(
+  z.object({
+    eventId: z
+      .string()
+      .describe(
+        'Stable across redeliveries of the same event (also the x-onboarding-event-id header): deduplicate on it',
+      ),
+    type: z.enum(CALLBACK_EVENT_TYPES),
+    customerId: z.string(),
+    workflowId: z.string(),
+    outcome: z.enum(FINAL_OUTCOMES).optional().describe('onboarding.completed: the decision'),
+    reasons: z.array(z.string()),
+    idvId: z.string().optional(),
+    kycId: z.string().optional(),
+    attention: z
+      .object({ reason: z.string(), step: z.string() })
+      .optional()
+      .describe(
+        'onboarding.needs_attention: the failure type and the stage that failed; the run resumes there',
+      ),
+    failure: z
+      .object({ type: z.string(), stage: z.string() })
+      .optional()
+      .describe('onboarding.failed: the failure type and the stage the run failed in'),
+    occurredAt: z.string().describe('ISO 8601, when the workflow sent the event'),
+  }),
+  {
+    id: 'CallbackEvent',
+    description:
+      'Ids and the outcome only, no personal data. Delivered at least once: the same eventId can arrive again (a worker that died after your 2xx, a retry after a timeout).',
+    examples: [
+      {
+        eventId: 'onboarding-c-42/0195d7a0-8c4b-7d5e-9b1c-3f2a1e4d5c6b/onboarding.completed',
+        type: 'onboarding.completed',
+        customerId: 'c-42',
+        workflowId: 'onboarding-c-42',
+        outcome: 'approved',
+        reasons: ['ondato_approved'],
+        idvId: '5a1f0c1e-7d7b-4bb0-9d0a-2b6f3c1e9a11',
+        kycId: '9c0d5d52-1a4e-4b0e-8f8e-5c7c0c2b1d3a',
+        occurredAt: '2026-11-26T10:09:00.000Z',
+      },
+    ],
+  },
+);
+/** Fails to compile when the documented event and the one the workflow sends drift apart. */
+export type _CallbackEventDocumented = Assignable<CallbackEvent, z.input<typeof callbackEventSchema>>;
+export type _CallbackEventComplete = Assignable<z.output<typeof callbackEventSchema>, CallbackEvent>;
 
 export const webhookAckSchema = component(
   z.object({

@@ -10,7 +10,10 @@
 import { BlockList, isIP } from 'node:net';
 
 export interface CallbackTargets {
-  /** Hosts (`backend.example.com`, `*.example.com`, `host:port`) or URL prefixes (`https://host/path`). */
+  /**
+   * Hosts (`backend.example.com`, `*.example.com`, `host:port`), URL prefixes (`https://host/path`), or `*` for
+   * any host (the address check still applies: a fuzzer's stack, a gateway that filters itself).
+   */
   allowed: readonly string[];
   /** Loopback and private addresses are allowed too (the local stack, tests, a backend on a private network). */
   allowPrivateAddresses: boolean;
@@ -20,6 +23,7 @@ export type TargetCheck = { allowed: true } | { allowed: false; reason: string }
 
 /** Why an allow-list entry is unusable, or undefined when it is fine (config/env.ts reports it at start). */
 export function allowListEntryProblem(entry: string): string | undefined {
+  if (entry === '*') return undefined;
   if (entry.includes('://')) {
     let url: URL;
     try {
@@ -44,6 +48,7 @@ function defaultPort(url: URL): string {
 }
 
 function matchesHostEntry(url: URL, entry: string): boolean {
+  if (entry === '*') return true;
   const match = /^(.*?)(?::(\d{1,5}))?$/.exec(entry.toLowerCase());
   if (!match) return false;
   const [, host, port] = match;

@@ -95,6 +95,7 @@ function operationObject(operation: Operation, options: DocumentOptions): ZodOpe
     responses: Object.fromEntries(
       Object.entries(operation.responses).map(([status, response]) => [status, responseObject(response)]),
     ),
+    ...(operation.callbacks ? { callbacks: operation.callbacks } : {}),
   };
 }
 

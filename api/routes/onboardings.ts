@@ -9,6 +9,7 @@ import type { CallbackTargets } from '../../config/callback-targets';
 import { requireApiKey, requireOpsKey } from '../auth';
 import { assertCallbackUrlAllowed } from '../callback-targets';
 import { ApiError, parseOrThrow } from '../errors';
+import { onboardingCallbacks } from '../openapi/callbacks';
 import type { OnboardingService, RunMessageOutcome, StartOutcome } from '../onboarding-service';
 import { pendingUpdateSchema } from '../pending-update';
 import {
@@ -122,6 +123,7 @@ export const ONBOARDING_OPERATIONS = {
     tag: 'Onboardings',
     security: 'apiKey',
     body: { schema: startOnboardingRequestSchema },
+    callbacks: onboardingCallbacks,
     responses: {
       201: started('Started by this call'),
       200: started('Joined the running onboarding'),
@@ -174,6 +176,7 @@ export const ONBOARDING_OPERATIONS = {
     security: 'apiKey',
     params: customerParams,
     body: { schema: retryOnboardingRequestSchema },
+    callbacks: onboardingCallbacks,
     responses: {
       201: started('Started'),
       200: started('Joined a run another caller started meanwhile'),

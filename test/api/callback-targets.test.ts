@@ -84,6 +84,13 @@ describe('the allow-list', () => {
     expect(checkCallbackUrl(url, targets).allowed).toBe(allowed);
   });
 
+  it('allows any host with `*`, still refusing literal private addresses', () => {
+    const any: CallbackTargets = { allowed: ['*'], allowPrivateAddresses: false };
+    expect(checkCallbackUrl('https://anything.example/x', any)).toEqual({ allowed: true });
+    expect(checkCallbackUrl('http://10.0.0.1/x', any)).toMatchObject({ allowed: false });
+    expect(loadConfig({ CALLBACK_ALLOWED_URLS: '*' }).callbacks.targets.allowed).toEqual(['*']);
+  });
+
   it('refuses a listed literal private address unless private targets are allowed', () => {
     const loopback: CallbackTargets = { allowed: ['127.0.0.1:9000'], allowPrivateAddresses: false };
     expect(checkCallbackUrl('http://127.0.0.1:9000/cb', loopback)).toMatchObject({ allowed: false });
