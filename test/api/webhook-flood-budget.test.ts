@@ -1,11 +1,14 @@
 /**
  * The pieces that stop a webhook flood, on their own (no Temporal): the bounded cache, the delivery ledger
  * (one relay per delivery id, copies in flight share it), the signature guard, and the per-run signal budget
- * (burst, then merged trailing signals whose ids a forged delivery cannot spoil).
+ * (burst, then merged trailing signals whose ids a forged delivery cannot spoil), and how Temporal's resource
+ * limits are read.
  */
+import { ServiceError } from '@temporalio/client';
 import type { OndatoWebhookSignal } from '../../contract';
 import { BoundedCache } from '../../api/bounded-cache';
 import { mergeSignals, SignalBudget } from '../../api/signal-budget';
+import { isSignalLimitReached, isTemporalUnavailable, runSignalLimit } from '../../api/temporal-errors';
 import { DeliveryLedger, signatureMac, SignatureReplayGuard } from '../../api/webhook-dedupe';
 
 const signal = (deliveryId: string, ids: Partial<OndatoWebhookSignal> = {}): OndatoWebhookSignal => ({
@@ -116,5 +119,28 @@ describe('SignalBudget', () => {
       kycId: 'kyc-1',
     });
     expect(merged).not.toHaveProperty('idvId');
+  });
+});
+
+describe("Temporal's resource limits, as the API reads them", () => {
+  const grpc = (code: number, details: string) =>
+    new ServiceError('Failed to signal Workflow', {
+      cause: Object.assign(new Error(details), { code, details }),
+    });
+
+  it('tells the per-run signal cap (INVALID_ARGUMENT, its message) from other refusals', () => {
+    // As the dev server answers with history.maximumSignalsPerExecution reached (see webhook-flood.test.ts).
+    expect(isSignalLimitReached(grpc(3, 'exceeded workflow execution limit for signal events'))).toBe(true);
+    expect(isSignalLimitReached(grpc(3, 'invalid namespace'))).toBe(false);
+    expect(runSignalLimit('onboarding-c-1')).toMatchObject({
+      status: 503,
+      code: 'run_signal_limit',
+      headers: { 'Retry-After': '60' },
+    });
+  });
+
+  it('reads RESOURCE_EXHAUSTED (rate limits, a busy server) as "retry later", like an unreachable Temporal', () => {
+    expect(isTemporalUnavailable(grpc(8, 'namespace rate limit exceeded'))).toBe(true);
+    expect(isTemporalUnavailable(grpc(3, 'exceeded workflow execution limit for signal events'))).toBe(false);
   });
 });

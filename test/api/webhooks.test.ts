@@ -73,12 +73,13 @@ describe('Ondato webhook relay', () => {
       registration: { firstName: REGISTRATION.firstName },
     });
 
-    const first = await deliver(event);
+    const raw = Buffer.from(JSON.stringify(event));
+    const signedAt = nowSeconds();
+    const first = await deliver(event, { signature: signWebhookBody(HMAC_SECRET, raw, signedAt) });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ status: 'relayed', workflowId: link.workflowId });
     // Redelivered, signed anew: answered from the API's memory of delivery ids, not signalled again.
-    const raw = Buffer.from(JSON.stringify(event));
-    const resigned = signWebhookBody(HMAC_SECRET, raw, nowSeconds() - 1);
+    const resigned = signWebhookBody(HMAC_SECRET, raw, signedAt - 1);
     const duplicate = await deliver(event, { signature: resigned });
     expect(duplicate.status).toBe(200);
     expect(duplicate.body).toEqual({ status: 'duplicate', workflowId: link.workflowId });
