@@ -78,7 +78,11 @@ function generatedSource(totalBytes: number, hash: ReturnType<typeof createHash>
   });
 }
 
-/** Peak growth of JS heap + buffers over a baseline, sampled while `work` runs. */
+/**
+ * Peak growth of heap + buffers over a baseline while `work` runs. Garbage counts too (a streaming upload of
+ * 64 MiB peaked anywhere between 25 and 57 MiB from run to run; a full collection per sample costs ~0.5 s here),
+ * so the document is made much larger than that noise: a store that buffered it would grow by its whole size.
+ */
 async function peakMemoryGrowth<T>(work: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
   const used = (): number => {
     const memory = process.memoryUsage();
@@ -95,6 +99,8 @@ async function peakMemoryGrowth<T>(work: () => Promise<T>): Promise<{ result: T;
     clearInterval(sampler);
   }
 }
+
+const LARGE_DOCUMENT_BYTES = 192 * 1024 * 1024;
 
 export function describeDocumentStoreContract(
   name: string,
@@ -189,8 +195,8 @@ export function describeDocumentStoreContract(
       expect(await subject.listEverything()).toEqual(before);
     });
 
-    it('streams a 64 MiB document with bounded memory, both ways', async () => {
-      const total = 64 * 1024 * 1024;
+    it('streams a 192 MiB document with bounded memory, both ways', async () => {
+      const total = LARGE_DOCUMENT_BYTES;
       const key = freshKey('large.pdf');
       const hash = createHash('sha256');
       const { result: stored, peakBytes: putPeak } = await peakMemoryGrowth(() =>
@@ -210,12 +216,12 @@ export function describeDocumentStoreContract(
       });
       expect(readBack).toEqual({ sha256: stored.sha256, bytes: total });
       process.stderr.write(
-        `[${name}] 64 MiB put peak growth ${(putPeak / 2 ** 20).toFixed(1)} MiB, get ${(getPeak / 2 ** 20).toFixed(1)} MiB\n`,
+        `[${name}] 192 MiB document: peak heap + buffers growth, put ${(putPeak / 2 ** 20).toFixed(1)} MiB, get ${(getPeak / 2 ** 20).toFixed(1)} MiB\n`,
       );
-      // A store that buffered the document would grow by at least its size (64 MiB), twice with ciphertext.
-      expect(putPeak).toBeLessThan(48 * 1024 * 1024);
-      expect(getPeak).toBeLessThan(48 * 1024 * 1024);
-    });
+      // A store that buffered the document would grow by at least its size, twice with the ciphertext.
+      expect(putPeak).toBeLessThan(LARGE_DOCUMENT_BYTES / 2);
+      expect(getPeak).toBeLessThan(LARGE_DOCUMENT_BYTES / 2);
+    }, 180_000);
 
     it('refuses an altered document, a missing one, and an unsafe key', async () => {
       const key = freshKey('tampered.png');
