@@ -94,7 +94,10 @@ export async function ensureGoTool(spec: GoToolSpec, options: GoToolOptions = {}
         renameSync(path.join(staging, installedName(spec)), path.join(staging, spec.binaryName));
       } else {
         const moduleDir = await downloadModule(go, spec.module, spec.version, goEnv);
-        const source = path.join(staging, 'src');
+        // A fixed source path: Go's build cache keys the module's own packages by directory, so a rebuild (a
+        // wiped binary, another clone) reuses them.
+        const source = `${cacheDir}.src`;
+        rmSync(source, { recursive: true, force: true });
         cpSync(moduleDir, source, { recursive: true });
         makeWritable(source);
         const pkg = spec.pkg ? `./${spec.pkg}` : '.';
