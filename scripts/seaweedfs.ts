@@ -241,7 +241,14 @@ function isWeedServer(pid: number): boolean {
   }
 }
 
-/** A server whose owner was killed holds the data directory's locks; stop it before starting again. */
+/**
+ * A server whose owner was killed (SIGKILL runs no handler) holds the data directory's locks and its ports:
+ * stop it before starting again, or before wiping the directory (tests reuse one directory for this reason).
+ */
+export function stopLeftoverSeaweedfs(dataDir: string, log: (line: string) => void = () => {}): void {
+  stopLeftoverServer(path.join(path.resolve(dataDir), 'weed.pid'), log);
+}
+
 function stopLeftoverServer(pidFile: string, log: (line: string) => void): void {
   if (!existsSync(pidFile)) return;
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);

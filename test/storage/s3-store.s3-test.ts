@@ -7,7 +7,7 @@
  * tool cache, then runs this file.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,7 +23,12 @@ import { createS3Client, DocumentStoreAccessError, S3DocumentStore } from '../..
 import { createDocumentStore } from '../../activities/storage/store-factory';
 import type { S3DocumentSettings } from '../../config';
 import { loadConfig } from '../../config';
-import { findSeaweedfs, startSeaweedfs, type RunningSeaweedfs } from '../../scripts/seaweedfs';
+import {
+  findSeaweedfs,
+  startSeaweedfs,
+  stopLeftoverSeaweedfs,
+  type RunningSeaweedfs,
+} from '../../scripts/seaweedfs';
 import { TEST_KEY_A, testKeyRing } from '../helpers/codec-keys';
 import {
   chunked,
@@ -45,7 +50,10 @@ let dataDir: string;
 beforeAll(async () => {
   const binary = findSeaweedfs();
   if (!binary) throw new Error('No SeaweedFS binary: run `npm run test:s3`, which builds it once.');
-  dataDir = mkdtempSync(path.join(tmpdir(), 'seaweedfs-test-'));
+  // One fixed directory: a run killed before its afterAll left its server's pid there, and this stops it.
+  dataDir = path.join(tmpdir(), 'ondato-onboarding-s3-store-test');
+  stopLeftoverSeaweedfs(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
   seaweedfs = await startSeaweedfs({
     binaryPath: binary.path,
     dataDir,
