@@ -51,10 +51,10 @@ function banner(cluster: Cluster, seconds: number): string {
       : `  Ondato        real (${cluster.serviceEnv.ONDATO_ENV}); register ${urls.api}/webhooks/ondato as the webhook URL`,
     `  workers       ${cluster.workers.map((worker) => `pid ${worker.pid}`).join(', ')}`,
     `  APIs          ${cluster.apis.map((api, index) => `pid ${api.pid} on ${ports.apis[index]}`).join(', ')}`,
-    `  documents     ${cluster.serviceEnv.DOCUMENT_STORE} (${cluster.serviceEnv.DOCUMENT_DIR})`,
+    `  documents     S3 ${cluster.s3.endpoint}/${cluster.serviceEnv.DOCUMENT_S3_BUCKET} (SeaweedFS, SSE-S3 beside the service's own encryption)`,
     `  data, logs    ${cluster.dataDir}, ${cluster.logDir}`,
     '',
-    'Ctrl-C stops everything (APIs, workers, simulator, UI, Temporal, PostgreSQL); the data stays for the next start.',
+    'Ctrl-C stops everything (APIs, workers, simulator, UI, Temporal, S3, PostgreSQL); the data stays for the next start.',
   ];
   return lines.join('\n');
 }

@@ -23,7 +23,17 @@ export interface ClusterPorts {
   /** The one public URL in front of the API replicas (what Ondato's webhooks and the UI's codec calls use). */
   balancer: number;
   simulator: number;
-  s3: number;
+  /** SeaweedFS: S3 (deploy/topology.ts) and its inner parts; fixed, so a restart on its data finds them again. */
+  seaweedfs: {
+    s3: number;
+    s3Grpc: number;
+    master: number;
+    masterGrpc: number;
+    volume: number;
+    volumeGrpc: number;
+    filer: number;
+    filerGrpc: number;
+  };
 }
 
 /**
@@ -54,7 +64,16 @@ export function clusterPorts(offset: number): ClusterPorts {
     apis: Array.from({ length: SERVICE.api.replicas }, (_, index) => apiReplicaPort(index) + offset),
     balancer: SERVICE.api.port + offset,
     simulator: SERVICE.simulator.port + offset,
-    s3: S3.port + offset,
+    seaweedfs: {
+      s3: S3.port + offset,
+      s3Grpc: S3.port + 10_000 + offset,
+      master: 9333 + offset,
+      masterGrpc: 19_333 + offset,
+      volume: 8380 + offset,
+      volumeGrpc: 18_380 + offset,
+      filer: 8888 + offset,
+      filerGrpc: 18_888 + offset,
+    },
   };
 }
 
@@ -66,7 +85,7 @@ export function allPorts(ports: ClusterPorts): Array<[string, number]> {
     ...ports.apis.map((port, index): [string, number] => [`API ${index + 1}`, port]),
     ['API balancer', ports.balancer],
     ['simulator', ports.simulator],
-    ['S3', ports.s3],
+    ...Object.entries(ports.seaweedfs).map(([name, port]): [string, number] => [`SeaweedFS ${name}`, port]),
   ];
 }
 

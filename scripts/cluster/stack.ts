@@ -1,16 +1,18 @@
 /**
  * The production topology on this machine, started in dependency order and stopped in the reverse one:
- * PostgreSQL → the Temporal server (schemas, namespace, search attributes) → the simulator → the workers → the API
- * replicas behind one balancer → the Web UI. `npm run cluster` prints it; the topology test drives and breaks it.
+ * PostgreSQL → S3 (SeaweedFS) beside the Temporal server (schemas, namespace, search attributes) → the simulator →
+ * the workers → the API replicas behind one balancer → the Web UI. `npm run cluster` prints it; the topology test drives and breaks it.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NAMESPACE, SERVICE, TASK_QUEUE, VERSIONS } from '../../deploy/topology';
 import { ensureTemporalCli } from '../temporal-cli';
+import type { RunningSeaweedfs } from '../seaweedfs';
 import { startBalancer, type Balancer } from './balancer';
 import { ensureNamespace } from './namespace';
 import { allPorts, assertPortsFree, clusterPorts, HOST, type ClusterPorts } from './ports';
 import { startPostgres, type RunningPostgres } from './postgres';
+import { startClusterS3 } from './s3';
 import type { ManagedProcess } from './process';
 import { buildIfStale, REPO_ROOT, startService } from './services';
 import { setUpSchemas, startTemporalServer, type TemporalServer } from './temporal-server';
@@ -49,6 +51,7 @@ export interface Cluster {
   serviceEnv: NodeJS.ProcessEnv;
   temporal: TemporalServer;
   postgres: RunningPostgres;
+  s3: RunningSeaweedfs;
   balancer: Balancer;
   workers: ManagedProcess[];
   apis: ManagedProcess[];
@@ -57,7 +60,7 @@ export interface Cluster {
   timings: Array<[string, number]>;
   startWorker(index: number): Promise<ManagedProcess>;
   startApi(index: number): Promise<ManagedProcess>;
-  /** Stops everything in order: APIs, workers, simulator, UI, Temporal, PostgreSQL. */
+  /** Stops everything in order: APIs, workers, simulator, UI, Temporal, S3, PostgreSQL. */
   stop(): Promise<void>;
 }
 
@@ -112,10 +115,25 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       postgres,
       log,
     };
-    await step('Temporal schemas', () => setUpSchemas(temporalOptions));
-    const temporal = await step('Temporal server', () => startTemporalServer(temporalOptions));
-    stops.push({ what: 'the Temporal server', stop: () => temporal.stop() });
-    await step('namespace and search attributes', () => ensureNamespace(cli.path, temporal.address, log));
+    // SeaweedFS takes about 11 s to take writes: it starts beside the Temporal server's setup.
+    const [s3, temporal] = await Promise.allSettled([
+      step('S3 (SeaweedFS)', () => startClusterS3(dataDir, ports, log)),
+      step('Temporal schemas and server', async () => {
+        await setUpSchemas(temporalOptions);
+        return startTemporalServer(temporalOptions);
+      }),
+    ]);
+    // Stopped in this order, after everything else: Temporal, then S3, then PostgreSQL.
+    if (s3.status === 'fulfilled') stops.push({ what: 'S3 (SeaweedFS)', stop: () => s3.value.server.stop() });
+    if (temporal.status === 'fulfilled')
+      stops.push({ what: 'the Temporal server', stop: () => temporal.value.stop() });
+    if (s3.status === 'rejected') throw s3.reason;
+    if (temporal.status === 'rejected') throw temporal.reason;
+    const documentsEnv = s3.value.env;
+    const temporalServer = temporal.value;
+    await step('namespace and search attributes', () =>
+      ensureNamespace(cli.path, temporalServer.address, log),
+    );
 
     const balancer = await startBalancer(ports.balancer, ports.apis);
     const simulatorUrl = `http://${HOST}:${ports.simulator}`;
@@ -123,15 +141,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const serviceEnv: NodeJS.ProcessEnv = {
       ...options.baseEnv,
       NODE_ENV: 'production',
-      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_ADDRESS: temporalServer.address,
       TEMPORAL_NAMESPACE: NAMESPACE,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
       WORKFLOW_BUNDLE_PATH: path.join(distDir, 'workflow-bundle.js'),
       API_HOST: HOST,
       API_PUBLIC_URL: balancer.url,
       CODEC_CORS_ORIGINS: `http://${HOST}:${ports.ui}`,
-      DOCUMENT_STORE: 'local',
-      DOCUMENT_DIR: path.join(dataDir, 'documents'),
+      ...documentsEnv,
       SIMULATOR_HOST: HOST,
       SIMULATOR_PORT: String(ports.simulator),
       SIMULATOR_STATE_FILE: path.join(dataDir, 'simulator.json'),
@@ -202,12 +219,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         dataDir,
         logDir,
         port: ports.ui,
-        temporalAddress: temporal.address,
+        temporalAddress: temporalServer.address,
         codecEndpoint: `${balancer.url}/codec`,
       }),
     );
     // The UI goes after the services and before Temporal: it is only a window onto the server.
-    stops.splice(2, 0, { what: 'the Temporal UI', stop: () => ui.stop() });
+    stops.splice(3, 0, { what: 'the Temporal UI', stop: () => ui.stop() });
 
     return {
       ports,
@@ -216,14 +233,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         apiReplicas: ports.apis.map((port) => `http://${HOST}:${port}`),
         ui: `http://${HOST}:${ports.ui}`,
         simulator: withSimulator ? simulatorUrl : undefined,
-        temporal: temporal.address,
+        temporal: temporalServer.address,
         postgres: postgres.address,
       },
       dataDir,
       logDir,
       serviceEnv,
-      temporal,
+      temporal: temporalServer,
       postgres,
+      s3: s3.value.server,
       balancer,
       workers,
       apis,

@@ -62,16 +62,17 @@ export async function setUpSchemas(options: TemporalServerOptions): Promise<void
         database,
         ...args,
       ]);
-    const created = await sql(['create-database']).then(
-      () => true,
-      (error: Error) => {
-        if (/already exists/i.test(error.message)) return false;
-        throw error;
-      },
-    );
-    if (created) {
-      options.log(`Temporal: database ${database} created`);
+    // create-database ignores an existing database, and setup-schema skips one past 0.0: both are safe to
+    // repeat, but a database that exists is left alone and said so.
+    const exists =
+      (await options.postgres.query(
+        'postgres',
+        `SELECT 1 FROM pg_database WHERE datname = '${database}'`,
+      )) === '1';
+    if (!exists) {
+      await sql(['create-database']);
       await sql(['setup-schema', '-v', '0.0']);
+      options.log(`Temporal: database ${database} created`);
     }
     await sql(['update-schema', '-d', path.join(moduleDir, POSTGRES.schemaDirs[kind])]);
   }

@@ -124,7 +124,7 @@ test('the production topology completes every onboarding through an API kill, a 
   const visibility = await visibilityChecks(t, runs);
 
   // The whole cluster stopped and started again on its data directory: the runs are still there.
-  const restartSeconds = await t.restart();
+  const restart = await t.restart();
   const afterRestart = await t.client.workflow.getHandle(runs[0].workflowId).describe();
   const statusAfterRestart = await t.apis[1].status(runs[0].customerId);
 
@@ -145,13 +145,14 @@ test('the production topology completes every onboarding through an API kill, a 
     rerouted,
     cutInFlight,
     visibility,
+    documentStore: `${t.config.documents.store} (${t.cluster.s3.endpoint})`,
     timings: {
       clusterStart: startSeconds,
       clusterSteps: startSteps,
       runsWall: runsSeconds,
       runP50: durations[Math.floor(durations.length / 2)] ?? NaN,
       runMax: durations[durations.length - 1] ?? NaN,
-      restart: restartSeconds,
+      restart,
     },
     write: (line) => process.stderr.write(`${line}\n`),
   });
@@ -163,6 +164,8 @@ test('the production topology completes every onboarding through an API kill, a 
     ),
   ).toEqual([]);
   expect(verdicts).toHaveLength(RUNS);
+  // The documents were read back from the S3 store, not a local directory.
+  expect(t.config.documents.store).toBe('s3');
   // The API kill happened while webhooks flowed: some went to the other replica or were cut and redelivered.
   expect(rerouted + cutInFlight).toBeGreaterThan(0);
   expect(visibility.byCustomerId).toBe(RUNS);

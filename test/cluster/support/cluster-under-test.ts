@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DocumentStore } from '../../../activities/storage/document-store';
-import { LocalDocumentStore } from '../../../activities/storage/local-store';
+import { createDocumentStore } from '../../../activities/storage/store-factory';
 import { BENCH_CREDENTIALS } from '../../../bench/infra/credentials';
 import { Scope } from '../../../bench/infra/teardown';
 import { startCallbackRecorder, type CallbackRecorder } from '../../../chaos/callback-recorder';
@@ -37,7 +37,7 @@ export interface ClusterUnderTest {
   ondato: OndatoClient;
   documents: DocumentStore;
   /** Stops the cluster and starts it again on the same data directory and ports (state survives). */
-  restart(): Promise<number>;
+  restart(): Promise<{ stopSeconds: number; startSeconds: number }>;
   close(): Promise<void>;
 }
 
@@ -108,14 +108,16 @@ export async function startClusterUnderTest(log: (line: string) => void): Promis
     control: new SimulatorControl(cluster.urls.simulator as string),
     callbacks,
     ondato: createOndatoClient(config.ondato),
-    documents: new LocalDocumentStore(config.documents.dir, config.codec.keyRing),
+    // The store the workers write to (S3 on the cluster), read back and decrypted as the service reads it.
+    documents: createDocumentStore(config.documents, config.codec.keyRing),
     async restart() {
       const began = Date.now();
       await cluster.stop();
+      const stopped = Date.now();
       // dist/ was built by the first start; the working tree may have changed since, which is not the point here.
       cluster = await start(true);
       under.cluster = cluster;
-      return (Date.now() - began) / 1000;
+      return { stopSeconds: (stopped - began) / 1000, startSeconds: (Date.now() - stopped) / 1000 };
     },
     async close() {
       await temporal.close();

@@ -7,13 +7,14 @@ export interface TopologyReport {
   rerouted: number;
   cutInFlight: number;
   visibility: { byCustomerId: number; rowsInPostgres: number; store: string };
+  documentStore: string;
   timings: {
     clusterStart: number;
     clusterSteps: Array<[string, number]>;
     runsWall: number;
     runP50: number;
     runMax: number;
-    restart: number;
+    restart: { stopSeconds: number; startSeconds: number };
   };
   write: (line: string) => void;
 }
@@ -42,6 +43,7 @@ export function printTable(report: TopologyReport): void {
       String(verdicts.reduce((sum, verdict) => sum + verdict.redeliveries, 0)),
     ],
     ['documents intact (sha256 after decryption)', count((verdict) => verdict.documentsIntact)],
+    ['  read back from', report.documentStore],
     ['closed, none FAILED', count((verdict) => verdict.closed && verdict.notFailed)],
     ...report.kills.map((kill): [string, string] => ['kill', kill]),
     ['webhooks rerouted / cut in flight', `${report.rerouted} / ${report.cutInFlight}`],
@@ -58,7 +60,10 @@ export function printTable(report: TopologyReport): void {
       'one run, start to callback (p50 / max)',
       `${timings.runP50.toFixed(1)} s / ${timings.runMax.toFixed(1)} s`,
     ],
-    ['cluster stop + start on its data', `${timings.restart.toFixed(1)} s`],
+    [
+      'cluster stopped, started again on its data',
+      `${timings.restart.stopSeconds.toFixed(1)} s + ${timings.restart.startSeconds.toFixed(1)} s`,
+    ],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   write('');
