@@ -3,6 +3,7 @@
  * attribute of the contract with its type, or every start fails ("no mapping defined for search attribute").
  * The worker runs this before it polls and the API's /readyz on every probe; both report the same message.
  */
+import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import { searchAttributeCliSpecs, SEARCH_ATTRIBUTE_KEYS } from '../contract';
@@ -13,6 +14,9 @@ export interface NamespaceServices {
     describeNamespace(
       request: temporal.api.workflowservice.v1.IDescribeNamespaceRequest,
     ): Promise<temporal.api.workflowservice.v1.IDescribeNamespaceResponse>;
+    countWorkflowExecutions(
+      request: temporal.api.workflowservice.v1.ICountWorkflowExecutionsRequest,
+    ): Promise<temporal.api.workflowservice.v1.ICountWorkflowExecutionsResponse>;
   };
   operatorService: {
     listSearchAttributes(
@@ -32,8 +36,53 @@ export class NamespaceNotReadyError extends Error {
   }
 }
 
-/** gRPC NOT_FOUND, as both connection kinds report it. */
+/** gRPC status codes, as both connection kinds report them. */
 const notFoundSchema = z.object({ code: z.literal(5) });
+const invalidArgumentSchema = z.object({ code: z.literal(3) });
+/** PERMISSION_DENIED, UNIMPLEMENTED: a server or credential without the operator service's read calls. */
+const operatorRefusedSchema = z.object({ code: z.union([z.literal(7), z.literal(12)]) });
+
+/** A value of each type for a visibility query that only has to parse. */
+const QUERY_LITERALS: Record<SearchAttributeType, string> = {
+  TEXT: "''",
+  KEYWORD: "''",
+  KEYWORD_LIST: "''",
+  INT: '0',
+  DOUBLE: '0',
+  BOOL: 'true',
+  DATETIME: "'2000-01-01T00:00:00Z'",
+};
+
+type Registered =
+  | { listed: true; types: Record<string, temporal.api.enums.v1.IndexedValueType> }
+  | { listed: false; present: Set<string> };
+
+/**
+ * The namespace's custom attributes with their types. Where the operator service is refused (some hosted
+ * clusters, narrowly scoped credentials), visibility itself tells which attributes exist: a query on an
+ * unregistered one is an invalid argument. Types cannot be checked that way.
+ */
+async function registeredAttributes(services: NamespaceServices, namespace: string): Promise<Registered> {
+  try {
+    const { customAttributes } = await services.operatorService.listSearchAttributes({ namespace });
+    return { listed: true, types: customAttributes ?? {} };
+  } catch (error) {
+    if (!operatorRefusedSchema.safeParse(error).success) throw error;
+  }
+  const present = new Set<string>();
+  for (const key of SEARCH_ATTRIBUTE_KEYS) {
+    try {
+      await services.workflowService.countWorkflowExecutions({
+        namespace,
+        query: `${key.name} = ${QUERY_LITERALS[key.type]}`,
+      });
+      present.add(key.name);
+    } catch (error) {
+      if (!invalidArgumentSchema.safeParse(error).success) throw error;
+    }
+  }
+  return { listed: false, present };
+}
 
 function typeName(type: temporal.api.enums.v1.IndexedValueType | null | undefined): string {
   const name = type === null || type === undefined ? undefined : temporal.api.enums.v1.IndexedValueType[type];
@@ -57,13 +106,16 @@ export async function checkNamespace(
     };
   }
 
-  const { customAttributes } = await services.operatorService.listSearchAttributes({ namespace });
-  const registered = customAttributes ?? {};
+  const registered = await registeredAttributes(services, namespace);
   const specs = searchAttributeCliSpecs();
   const missing: string[] = [];
   const wrongType: string[] = [];
   SEARCH_ATTRIBUTE_KEYS.forEach((key, index) => {
-    const actual = registered[key.name];
+    if (!registered.listed) {
+      if (!registered.present.has(key.name)) missing.push(specs[index]);
+      return;
+    }
+    const actual = registered.types[key.name];
     if (actual === undefined) missing.push(specs[index]);
     else if (actual !== temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]) {
       wrongType.push(`${key.name} is ${typeName(actual)}, expected ${key.type}`);

@@ -12,7 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDataConverter } from '../../codec/data-converter';
-import { checkNamespace } from '../../composition/namespace-check';
+import { checkNamespace, type NamespaceServices } from '../../composition/namespace-check';
 import { loadConfig } from '../../config';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import { apiEnv, captureLogs } from '../api/support/api-env';
@@ -21,6 +21,17 @@ import { harness } from '../harness/env';
 const ROOT = path.resolve(__dirname, '..', '..');
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 const TEXT = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT;
+
+/** A credential without the operator service (as some hosted clusters scope keys): visibility still answers. */
+function withoutOperatorService(connection: Connection): NamespaceServices {
+  return {
+    workflowService: connection.workflowService,
+    operatorService: {
+      listSearchAttributes: () =>
+        Promise.reject(Object.assign(new Error('7 PERMISSION_DENIED: Request unauthorized.'), { code: 7 })),
+    },
+  };
+}
 
 interface WorkerRun {
   code: number | null;
@@ -100,6 +111,9 @@ describe('namespace readiness', () => {
     const ready = await Connection.connect({ address: readyAddress });
     try {
       await expect(checkNamespace(ready, namespace)).resolves.toEqual({ ready: true });
+      await expect(checkNamespace(withoutOperatorService(ready), namespace)).resolves.toEqual({
+        ready: true,
+      });
     } finally {
       await ready.close();
     }
@@ -140,6 +154,9 @@ describe('namespace readiness', () => {
       'temporal operator search-attribute create --namespace default --name OnboardingStage --type Keyword',
     );
 
+    // Without the operator service, visibility queries find the same missing attributes.
+    await expect(checkNamespace(withoutOperatorService(connection), 'default')).resolves.toEqual(all);
+
     const readyzAll = await readyz(bareAddress, 'default');
     expect(readyzAll).toEqual({
       status: 503,
@@ -161,6 +178,7 @@ describe('namespace readiness', () => {
       message: expect.stringContaining('lacks the search attribute(s) Outcome=Keyword: register them'),
     });
     expect(one.ready ? '' : one.message).not.toContain('CustomerId');
+    await expect(checkNamespace(withoutOperatorService(connection), 'default')).resolves.toEqual(one);
 
     // Outcome as Text: present, but a Keyword query on it would not behave.
     await connection.operatorService.addSearchAttributes({
