@@ -193,12 +193,20 @@ export class OnboardingStarts {
    * A start that got through all the same is joined by the caller's retry (the start is idempotent).
    */
   private unreachable(): Promise<never> {
+    const { callTimeoutMs } = this.runs;
     return new Promise<never>((_resolve, reject) => {
+      // The client's deadline can overrun by a retry backoff (up to a second seen against a closed port): it
+      // gets half the time, and a clock of our own answers at the full deadline if it is still retrying.
+      const silent = setTimeout(() => reject(temporalUnavailable()), callTimeoutMs);
       this.runs
-        .withDeadline(this.runs.callTimeoutMs, () => this.runs.client.workflowService.getSystemInfo({}))
-        .catch((error: unknown) => {
-          if (isTemporalUnavailable(error)) reject(temporalUnavailable());
-        });
+        .withDeadline(callTimeoutMs / 2, () => this.runs.client.workflowService.getSystemInfo({}))
+        .then(
+          () => clearTimeout(silent),
+          (error: unknown) => {
+            clearTimeout(silent);
+            if (isTemporalUnavailable(error)) reject(temporalUnavailable());
+          },
+        );
     });
   }
 

@@ -6,12 +6,7 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { onboardingWorkflowId, type DecisionRecord, type OnboardingWorkflow } from '../contract';
 import { ApiError } from './errors';
-import {
-  CallDeadlineExceeded,
-  isTemporalUnavailable,
-  isWorkflowNotFound,
-  rethrowIfUnavailable,
-} from './temporal-errors';
+import { isTemporalUnavailable, isWorkflowNotFound, rethrowIfUnavailable } from './temporal-errors';
 
 const LifecycleStage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
 
@@ -32,24 +27,9 @@ export class RunAccess {
     return this.by(Date.now() + ms, call);
   }
 
-  /**
-   * `call` under the client's deadline and a clock of our own: the client's deadline can overrun by its retry
-   * backoff (about a second seen against a closed port), and the API promises an answer within the deadline.
-   */
+  /** `call` under an absolute deadline. */
   by<T>(deadline: number, call: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CallDeadlineExceeded()), Math.max(0, deadline - Date.now()));
-      this.client.withDeadline(deadline, call).then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return this.client.withDeadline(deadline, call);
   }
 
   /** The latest run of a workflow id, or undefined when there never was one. */

@@ -41,18 +41,9 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
-/** The API's own clock ran out before Temporal answered (see RunAccess.by). */
-export class CallDeadlineExceeded extends Error {
-  constructor() {
-    super('Temporal did not answer within the call deadline');
-    this.name = 'CallDeadlineExceeded';
-  }
-}
-
 export function isTemporalUnavailable(error: unknown): boolean {
   return causes(error).some(
     (cause) =>
-      cause instanceof CallDeadlineExceeded ||
       cause instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
       (isGrpcServiceError(cause) && UNAVAILABLE_CODES.has(cause.code)) ||
       // Before a first connection exists the client throws plain errors with a gRPC-like code.

@@ -19,7 +19,6 @@ import {
   type OndatoWebhookSignal,
 } from '../contract';
 import { ApiError } from './errors';
-import { RunAccess } from './run-access';
 import { SignalBudget, type SignalBudgetOptions } from './signal-budget';
 import {
   isSignalLimitReached,
@@ -54,12 +53,9 @@ const SAFE_IDV_ID = /^[A-Za-z0-9-]{1,100}$/;
 export class WebhookRelay {
   private readonly deliveries = new DeliveryLedger<RelayResult>();
   private readonly budget: SignalBudget;
-  /** Temporal calls under an exact deadline (see RunAccess.by). */
-  private readonly calls: RunAccess;
 
   constructor(private readonly options: WebhookRelayOptions) {
     this.budget = new SignalBudget(options.signalBudget);
-    this.calls = new RunAccess(options.client, options.callTimeoutMs);
   }
 
   /** Relays a delivery once per delivery id; a repeat is answered `duplicate`, without a signal. */
@@ -119,7 +115,7 @@ export class WebhookRelay {
     signal: OndatoWebhookSignal,
   ): Promise<boolean> {
     try {
-      await this.calls.withDeadline(this.options.callTimeoutMs, () =>
+      await this.options.client.withDeadline(Date.now() + this.options.callTimeoutMs, () =>
         this.options.client.workflow.getHandle(workflowId, runId).signal(ondatoWebhookSignal, signal),
       );
       return true;
@@ -133,7 +129,7 @@ export class WebhookRelay {
   /** The newest run that recorded this IDV id; running runs first (a closed one cannot take the signal). */
   private async findRunByIdv(idvId: string): Promise<{ workflowId: string; runId: string } | undefined> {
     try {
-      return await this.calls.withDeadline(this.options.callTimeoutMs, async () => {
+      return await this.options.client.withDeadline(Date.now() + this.options.callTimeoutMs, async () => {
         let closed: { workflowId: string; runId: string } | undefined;
         for await (const run of this.options.client.workflow.list({
           query: `OndatoIdvId = '${idvId}'`,
