@@ -17,6 +17,8 @@ import { onboardingRoutes } from './routes/onboardings';
 import { operationsRoutes } from './routes/operations';
 import { webhookRoutes } from './routes/webhooks';
 import { WebhookRelay } from './webhook-relay';
+import { httpTracing } from '../observability/tracing-http';
+import { tracingActive } from '../observability/tracing-state';
 
 const READINESS_TIMEOUT_MS = 1_000;
 
@@ -37,7 +39,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const { api, temporal, codec } = deps.config;
   const now = deps.now ?? (() => new Date());
-  const metrics = deps.metrics ?? new ApiMetrics();
+  const metrics = deps.metrics ?? new ApiMetrics({ temporal: deps.temporal });
   const logger = deps.logger;
   if (!encryptsPayloads(deps.temporal.options.loadedDataConverter)) {
     throw new Error(
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Source addresses for the webhook allow-list are read explicitly (see auth.ts), never through express.
   app.set('trust proxy', false);
 
+  if (tracingActive()) app.use(httpTracing());
   app.use(requestLogging(logger, metrics));
   app.use(
     operationsRoutes({

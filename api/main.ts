@@ -7,7 +7,9 @@ import type { Server } from 'node:http';
 import { connectTemporalClient } from '../composition/client';
 import { loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
+import { startTracing } from '../observability/tracing';
 import { createApp } from './app';
+import { ApiMetrics } from './metrics';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -27,8 +29,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { api } = config;
   const logger = createLogger({ level: config.logLevel, service: 'onboarding-api' });
+  // Before the client is built: it reads whether tracing is on.
+  const tracing = startTracing(config.observability.tracing, 'onboarding-api');
   const temporal = await connectTemporalClient(config, { lazy: true });
-  const app = createApp({ temporal: temporal.client, config, logger });
+  const metrics = new ApiMetrics({ temporal: temporal.client, processMetrics: true });
+  const app = createApp({ temporal: temporal.client, config, logger, metrics });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(api.port, api.host, () => resolve(listening));
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
     forced.unref();
     closeServer(server)
       .then(() => temporal.close())
+      .then(() => tracing?.shutdown())
       .then(() => {
         clearTimeout(forced);
         logger.info('api stopped');

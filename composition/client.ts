@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
+import { tracingClientInterceptors } from '../observability/tracing';
 import { temporalConnectionOptions } from './connection';
 
 export interface TemporalClient {
@@ -29,6 +30,8 @@ export async function connectTemporalClient(
     connection,
     namespace: config.temporal.namespace,
     dataConverter: createDataConverter(config),
+    // Spans for starts, updates and signals, carried to the run (none when tracing is off).
+    interceptors: { workflow: tracingClientInterceptors() },
   });
   return { client, connection, close: () => connection.close() };
 }

@@ -9,6 +9,10 @@ import { createActivities, type ActivityDeps, type OnboardingActivities } from '
 import { createDocumentStore } from '../activities/storage/store-factory';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
+import { onboardingMetrics } from '../observability/metrics';
+import { activityMetricsInterceptor } from '../observability/metrics-interceptors';
+import { instrumentOndato } from '../observability/ondato-instrumentation';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../observability/tracing';
 import { createOndatoClient } from '../ondato/client';
 import { temporalConnectionOptions } from './connection';
 import { workerDeploymentOptions, type WorkerDeployment } from './worker-versioning';
@@ -25,7 +29,8 @@ export function workflowBundlePath(config: Pick<AppConfig, 'temporal'>): string 
 
 export function activityDepsFromConfig(config: AppConfig): ActivityDeps {
   return {
-    ondato: createOndatoClient(config.ondato),
+    // Every Ondato call counted and timed (and traced when tracing is on) at this one boundary.
+    ondato: instrumentOndato(createOndatoClient(config.ondato), onboardingMetrics()),
     documents: createDocumentStore(config.documents, config.codec.keyRing),
     defaultSetupId: config.ondato.setupId,
     ondatoFailures: { authRetryWindowMs: config.ondato.authRetryWindowMs },
@@ -65,6 +70,7 @@ export async function createOnboardingWorker(
   const bundlePath = workflowBundlePath(config);
   try {
     const versioning = workerDeploymentOptions(config.temporal.worker.versioning);
+    const tracing = tracingWorkerOptions();
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -79,6 +85,13 @@ export async function createOnboardingWorker(
       // Onboardings wake rarely and replay cheaply: a bounded cache bounds memory (the SDK's default follows
       // the heap limit).
       maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
+      // Service metrics always (cheap counters); spans only when tracing is on. The workflow modules apply to a
+      // bundle built at start; a pre-built bundle has them from scripts/build-workflow-bundle.ts.
+      interceptors: {
+        activity: [...(tracing?.activity ?? []), activityMetricsInterceptor(onboardingMetrics())],
+        workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      },
+      ...(tracing ? { sinks: tracing.sinks } : {}),
       // Versioning on: every run stays on the build that started it (docs/deploys.md).
       ...(versioning ? { workerDeploymentOptions: versioning.options } : {}),
     });

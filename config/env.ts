@@ -93,6 +93,17 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.+-]{1,255}$/, 'letters, digits, _ . + and - only')
     .optional(),
 
+  /** The worker's own /metrics (service counters and process metrics); unset: not served. */
+  WORKER_METRICS_PORT: port.optional(),
+  /** The Temporal runtime's Prometheus exporter in the worker (temporal_* metrics); unset: off. */
+  WORKER_TEMPORAL_METRICS_PORT: port.optional(),
+  /** Where both worker metrics ports listen (0.0.0.0 in a container scraped from outside). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** OTLP/HTTP base URL (spans go to `<url>/v1/traces`); unset: no tracing at all. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** The `service.name` of the spans; default: onboarding-api or onboarding-worker. */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   API_PUBLIC_URL: optionalUrl,

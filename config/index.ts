@@ -267,6 +267,14 @@ function resolveSections(env: Env): AppConfig {
         allowPrivateAddresses: env.CALLBACK_ALLOW_PRIVATE_TARGETS,
       },
     },
+    observability: {
+      tracing: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+      workerMetrics: {
+        host: env.WORKER_METRICS_HOST,
+        port: env.WORKER_METRICS_PORT,
+        temporalPort: env.WORKER_TEMPORAL_METRICS_PORT,
+      },
+    },
   };
 }
 

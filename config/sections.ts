@@ -142,6 +142,27 @@ export interface CallbackSettings {
   targets: CallbackTargets;
 }
 
+/** Tracing (observability/tracing.ts): on only when an OTLP endpoint is configured. */
+export interface TracingSettings {
+  otlpEndpoint?: string;
+  /** Overrides the process's own service name. */
+  serviceName?: string;
+}
+
+/** The worker's metrics endpoints; an absent port is not served. */
+export interface WorkerMetricsSettings {
+  host: string;
+  /** Service counters and process metrics (/metrics). */
+  port?: number;
+  /** The Temporal runtime's Prometheus exporter (temporal_* metrics). */
+  temporalPort?: number;
+}
+
+export interface ObservabilitySettings {
+  tracing: TracingSettings;
+  workerMetrics: WorkerMetricsSettings;
+}
+
 export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: LogLevel;
@@ -152,4 +173,5 @@ export interface AppConfig {
   codec: CodecSettings;
   documents: DocumentSettings;
   callbacks: CallbackSettings;
+  observability: ObservabilitySettings;
 }

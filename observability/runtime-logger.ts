@@ -64,6 +64,11 @@ export interface RuntimeLoggingOptions {
    * process that may never open a connection, e.g. a test file without a worker, should not forward.
    */
   forwardCoreLogs?: boolean;
+  /**
+   * `host:port` of the Temporal runtime's Prometheus exporter (the core SDK's temporal_* worker metrics:
+   * task slots, poll and schedule-to-start latencies, sticky cache); absent: no runtime metrics.
+   */
+  prometheusBindAddress?: string;
 }
 
 /** Installs the Temporal Runtime with its logs going to `logger`. Call once, before any worker or connection. */
@@ -76,6 +81,9 @@ export function installRuntimeLogging(logger: Logger, options: RuntimeLoggingOpt
         filter: makeTelemetryFilterString({ core: options.coreLevel ?? 'WARN', other: 'ERROR' }),
         ...(options.forwardCoreLogs === false ? { console: {} } : { forward: {} }),
       },
+      ...(options.prometheusBindAddress
+        ? { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } }
+        : {}),
     },
   });
 }

@@ -10,12 +10,26 @@ import { createOnboardingWorker } from '../composition/worker';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { installRuntimeLogging } from '../observability/runtime-logger';
+import { onboardingMetrics } from '../observability/metrics';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server';
+import { startTracing } from '../observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, service: 'onboarding-worker' });
   // Before any connection: the SDK's own logs (worker, activities, workflows, core) go through the same logger.
-  installRuntimeLogging(logger.child({ component: 'temporal' }));
+  const { workerMetrics } = config.observability;
+  installRuntimeLogging(logger.child({ component: 'temporal' }), {
+    ...(workerMetrics.temporalPort !== undefined
+      ? { prometheusBindAddress: `${workerMetrics.host}:${workerMetrics.temporalPort}` }
+      : {}),
+  });
+  // Before the worker is built: it reads whether tracing is on.
+  const tracing = startTracing(config.observability.tracing, 'onboarding-worker');
+  const metricsServer: MetricsServer | undefined =
+    workerMetrics.port !== undefined
+      ? await startMetricsServer(onboardingMetrics(), { host: workerMetrics.host, port: workerMetrics.port })
+      : undefined;
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     // Polling a namespace without the contract's search attributes would only fail every run: refuse instead.
@@ -23,6 +37,8 @@ async function main(): Promise<void> {
     await runWorker(config, connection, logger);
   } finally {
     await connection.close();
+    await metricsServer?.close();
+    await tracing?.shutdown();
   }
 }
 

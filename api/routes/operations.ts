@@ -132,8 +132,8 @@ export function operationsRoutes(deps: OperationsRoutesDeps): Router {
     }
   });
 
-  route(router, SERVICE_OPERATIONS.metrics, (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(deps.metrics.render());
+  route(router, SERVICE_OPERATIONS.metrics, async (_req, res) => {
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render());
   });
 
   route(router, SERVICE_OPERATIONS.openApi, (_req, res) => {

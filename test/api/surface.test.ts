@@ -332,7 +332,7 @@ describe('API surface', () => {
       );
       expect(metrics.text).toMatch(/route="unmatched",status="404"/);
       expect(metrics.text).toMatch(
-        /onboarding_api_http_request_duration_seconds_bucket\{method="GET",route="\/readyz",le="\+Inf"\} 1/,
+        /onboarding_api_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/readyz"\} 1/,
       );
       expect(metrics.text).not.toContain('/nowhere');
     });

@@ -1,0 +1,34 @@
+/**
+ * A server span per API request, named by method and route template (never the raw path, which carries ids),
+ * with the HTTP status. The request's handlers run inside it, so the Temporal client's spans (start, update,
+ * signal) are its children. Added only when tracing is on.
+ */
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { RequestHandler } from 'express';
+import { routeOf } from '../api/logging';
+
+const tracer = trace.getTracer('onboarding-api');
+
+export function httpTracing(): RequestHandler {
+  return (req, res, next) => {
+    // A caller that traces (traceparent header) gets our spans in its trace.
+    const parent = propagation.extract(context.active(), req.headers);
+    const span = tracer.startSpan(
+      `${req.method} request`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
+      parent,
+    );
+    const spanContext = trace.setSpan(parent, span);
+    res.on('finish', () => {
+      const route = routeOf(req);
+      span.updateName(`${req.method} ${route}`);
+      span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    // Body parsing continues in the socket's callbacks: bind the request's listeners to the span too.
+    context.bind(spanContext, req);
+    context.with(spanContext, next);
+  };
+}
