@@ -148,20 +148,19 @@ export class OnboardingStarts {
       memo: { [START_TOKEN_MEMO]: startToken },
     });
 
+    // Before the start, whose wait for the customer URL is longer than the call deadline.
+    await this.assertReachable();
     let started: { runId?: string; customerLink: CustomerLink };
     try {
-      const starting = this.runs.withDeadline(this.options.startWaitMs, async () => {
+      started = await this.runs.withDeadline(this.options.startWaitMs, async () => {
         const update = await this.runs.client.workflow.startUpdateWithStart(customerLinkUpdate, {
           startWorkflowOperation: startOperation,
           waitForStage: 'ACCEPTED',
         });
         return { runId: update.workflowRunId, customerLink: await update.result() };
       });
-      // Settled either way below; when the check answers first, the start's late failure is of no interest.
-      starting.catch(() => undefined);
-      started = await Promise.race([starting, this.unreachable()]);
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError || error instanceof ApiError) throw error;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw error;
       // No URL in time (no worker, Ondato slow), or the run closed under the update (terminated).
       if (isTemporalUnavailable(error) || isWorkflowNotFound(error)) {
         return this.pendingStart(input.customerId, startToken);
@@ -187,24 +186,27 @@ export class OnboardingStarts {
   }
 
   /**
-   * Rejects with 503 when Temporal does not answer a cheap call within the call deadline, and never settles
-   * otherwise. Raced against the start, whose own wait (for the customer URL) is longer: "Temporal is down" is
-   * then answered within API_TEMPORAL_TIMEOUT_MS instead of after the URL wait and a second check in series.
-   * A start that got through all the same is joined by the caller's retry (the start is idempotent).
+   * 503 unless Temporal answers a cheap call within the call deadline. A start checks first: its own wait is for
+   * the customer URL (API_START_WAIT_MS), so "Temporal is down" used to take that wait plus a describe in
+   * series. The client's deadline can overrun by a retry backoff (up to a second seen against a closed port):
+   * it gets half the time, and a clock of our own answers at the full deadline if it is still retrying.
    */
-  private unreachable(): Promise<never> {
+  private assertReachable(): Promise<void> {
     const { callTimeoutMs } = this.runs;
-    return new Promise<never>((_resolve, reject) => {
-      // The client's deadline can overrun by a retry backoff (up to a second seen against a closed port): it
-      // gets half the time, and a clock of our own answers at the full deadline if it is still retrying.
+    return new Promise<void>((resolve, reject) => {
       const silent = setTimeout(() => reject(temporalUnavailable()), callTimeoutMs);
       this.runs
         .withDeadline(callTimeoutMs / 2, () => this.runs.client.workflowService.getSystemInfo({}))
         .then(
-          () => clearTimeout(silent),
+          () => {
+            clearTimeout(silent);
+            resolve();
+          },
           (error: unknown) => {
             clearTimeout(silent);
+            // Anything but silence (e.g. a refusal) is an answer: the start will meet it and say so.
             if (isTemporalUnavailable(error)) reject(temporalUnavailable());
+            else resolve();
           },
         );
     });
