@@ -51,21 +51,34 @@ export interface RelayedWebhook {
   customerId: string;
   deliveryId: string;
   type: string;
+  /** relayed: signalled; merged: in the run's next signal; duplicate: answered from the API's memory. */
+  status: 'relayed' | 'merged' | 'duplicate';
 }
 
 const WORKFLOW_ID_PREFIX = onboardingWorkflowId('');
+const ANSWERED_FOR_A_RUN = new Set(['webhook relayed', 'webhook merged', 'webhook duplicate']);
 
-/** The API logs one `webhook relayed` line per delivery it signalled (ids only). */
+/** The API logs one line per delivery it answered for a run (ids only): relayed, merged or duplicate. */
 function relayedFrom(lines: string[]): RelayedWebhook[] {
   return lines
     .map(
-      (line) => JSON.parse(line) as { msg?: string; workflowId?: string; deliveryId?: string; type?: string },
+      (line) =>
+        JSON.parse(line) as {
+          msg?: string;
+          workflowId?: string;
+          deliveryId?: string;
+          type?: string;
+          status?: RelayedWebhook['status'];
+        },
     )
-    .filter((entry) => entry.msg === 'webhook relayed' && entry.workflowId?.startsWith(WORKFLOW_ID_PREFIX))
+    .filter(
+      (entry) => ANSWERED_FOR_A_RUN.has(entry.msg ?? '') && entry.workflowId?.startsWith(WORKFLOW_ID_PREFIX),
+    )
     .map((entry) => ({
       customerId: (entry.workflowId as string).slice(WORKFLOW_ID_PREFIX.length),
       deliveryId: entry.deliveryId as string,
       type: entry.type as string,
+      status: entry.status as RelayedWebhook['status'],
     }));
 }
 
