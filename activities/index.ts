@@ -12,7 +12,16 @@ import type { CallbackEvent, IdvSnapshot, KycSummary, Registration, StoredDocume
 import type { CallbackTargets } from '../config/callback-targets';
 import { sendCallback } from './callback';
 import type { HostResolver } from './callback-transport';
+import { keepHeartbeating, readCreateProgress, type CreateProgress } from './create-progress';
 import { callOndato, type OndatoFailurePolicy } from './ondato-failures';
+import {
+  answeredWithStatus,
+  checkIdv,
+  checkKyc,
+  isNotFoundFailure,
+  parseUtc,
+  type ExpectedIds,
+} from './ondato-ids';
 import type { DocumentStore } from './storage/document-store';
 
 export interface ActivityDeps {
@@ -39,16 +48,6 @@ export interface CreateVerificationInput {
   setupId?: string;
 }
 
-/** What the create call leaves in its heartbeat, so a retried attempt knows what the earlier ones did. */
-interface CreateProgress {
-  /** IDVs earlier attempts created, oldest first. */
-  createdIdvIds: string[];
-  /** True between sending the create request and recording Ondato's answer. */
-  awaitingAnswer: boolean;
-  /** Attempts that died (or timed out) in that gap: each may have left an IDV nobody can name. */
-  unansweredCreates: number;
-}
-
 export interface CreatedVerification {
   idvId: string;
   customerUrl: string;
@@ -60,12 +59,7 @@ export interface CreatedVerification {
   unansweredCreates?: number;
 }
 
-/** The ids a fetched resource must carry to belong to the run (absent ones are not checked). */
-export interface ExpectedIds {
-  customerId: string;
-  idvId?: string;
-  kycId?: string;
-}
+export type { ExpectedIds } from './ondato-ids';
 
 export interface RedactExtraInput {
   idvId: string;
@@ -101,74 +95,6 @@ function toIdvSnapshot(idv: IdentityVerification): IdvSnapshot {
 
 /** IDV statuses in which the customer can still go through the flow: a created IDV in one can be reused. */
 const OPEN_IDV_STATUSES = new Set(['Pending', 'InProgress']);
-
-/**
- * Refuses an Ondato answer that belongs to another session (defence in depth: a mixed-up proxy, cache or
- * Ondato itself). Not retried: the run parks for ops. The message names fields, never values.
- */
-function idMismatch(operation: string, field: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: `${operation}: ${field} in Ondato's answer is not the run's`,
-    type: FailureType.OndatoIdMismatch,
-    nonRetryable: true,
-    details: [{ operation, field }],
-  });
-}
-
-function checkIdv(idv: IdentityVerification, idvId: string, expected: ExpectedIds | undefined): void {
-  const operation = 'getIdentityVerification';
-  if (idv.id !== idvId) throw idMismatch(operation, 'id');
-  if (!expected) return;
-  if (idv.externalReferenceId && idv.externalReferenceId !== expected.customerId) {
-    throw idMismatch(operation, 'externalReferenceId');
-  }
-  const kycId = idv.step?.kycIdentification?.id;
-  if (expected.kycId && kycId && kycId !== expected.kycId) {
-    throw idMismatch(operation, 'step.kycIdentification.id');
-  }
-}
-
-function checkKyc(kyc: KycIdentification, kycId: string, expected: ExpectedIds | undefined): void {
-  const operation = 'getKycIdentification';
-  if (kyc.id !== kycId) throw idMismatch(operation, 'id');
-  if (!expected) return;
-  if (expected.idvId && kyc.identityVerificationId && kyc.identityVerificationId !== expected.idvId) {
-    throw idMismatch(operation, 'identityVerificationId');
-  }
-  if (kyc.externalReferenceId && kyc.externalReferenceId !== expected.customerId) {
-    throw idMismatch(operation, 'externalReferenceId');
-  }
-}
-
-/** Ondato's `...Utc` fields may come without a zone designator; they are UTC all the same. */
-function parseUtc(value: string | null | undefined): number {
-  if (!value) return Number.NaN;
-  return Date.parse(/(?:[zZ]|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}Z`);
-}
-
-function readCreateProgress(details: unknown): CreateProgress {
-  const empty: CreateProgress = { createdIdvIds: [], awaitingAnswer: false, unansweredCreates: 0 };
-  if (typeof details !== 'object' || details === null) return empty;
-  const { createdIdvIds, awaitingAnswer, unansweredCreates } = details as Partial<CreateProgress>;
-  return {
-    createdIdvIds: Array.isArray(createdIdvIds)
-      ? createdIdvIds.filter((id): id is string => typeof id === 'string')
-      : [],
-    awaitingAnswer: awaitingAnswer === true,
-    unansweredCreates: typeof unansweredCreates === 'number' ? unansweredCreates : 0,
-  };
-}
-
-/**
- * Keeps the activity's latest progress flowing to Temporal while a call is slow, so a heartbeat timeout means
- * the worker died, and the progress recorded after Ondato's answer leaves the SDK's heartbeat throttle.
- */
-function keepHeartbeating(progress: () => CreateProgress): () => void {
-  const context = Context.current();
-  const everyMs = Math.max(200, Math.floor((context.info.heartbeatTimeoutMs ?? 30_000) / 3));
-  const timer = setInterval(() => context.heartbeat(progress()), everyMs);
-  return () => clearInterval(timer);
-}
 
 // Ondato sends null for absent fields; `?? undefined` drops them, as payload JSON omits undefined keys.
 function fileRef(file: KycFile): KycSummary['files'][number] {
@@ -231,18 +157,6 @@ function documentCopyFailure(fileId: string, error: unknown): ApplicationFailure
         `document ${fileId}: the store failed: ${reason}`,
         FailureType.DocumentStoreFailed,
       );
-}
-
-/** Ondato answered the call with an HTTP status (it did not fail in transit). */
-function answeredWithStatus(failure: ApplicationFailure): boolean {
-  const detail: unknown = failure.details?.[0];
-  return typeof detail === 'object' && detail !== null && (detail as { kind?: unknown }).kind === 'http';
-}
-
-function isNotFoundFailure(error: unknown): boolean {
-  if (!(error instanceof ApplicationFailure)) return false;
-  const detail: unknown = error.details?.[0];
-  return typeof detail === 'object' && detail !== null && (detail as { status?: unknown }).status === 404;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -6,7 +6,6 @@
 import {
   CancellationScope,
   condition,
-  continueAsNew,
   ContinueAsNew,
   isCancellation,
   proxyActivities,
@@ -21,7 +20,6 @@ import type { OnboardingActivities } from '../activities';
 import {
   callbackEventId,
   CustomerIdKey,
-  DEFAULT_SIGNAL_BUDGET,
   DEFAULT_TIMEOUTS,
   KycStatusKey,
   OndatoIdvIdKey,
@@ -42,6 +40,7 @@ import {
   type Stage,
   type WaitingStage,
 } from '../contract';
+import { Continuation } from './continuation';
 import { ExtraVerifications } from './extra-verifications';
 import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './failures';
 import { RunInbox } from './inbox';
@@ -74,10 +73,6 @@ const WAKE_ON_WEBHOOK_DURING_CHECK = 'wake-on-webhook-during-check';
 const MEMO_KYC_ID = 'memo-kyc-id';
 const NOTIFY_ON_FAILURE = 'notify-on-failure';
 const DECIDE_AFTER_TEMPORAL_CANCEL = 'decide-after-temporal-cancel';
-const CONTINUE_AS_NEW_WHEN_BUSY = 'continue-as-new-when-busy';
-
-/** Delivery ids a continuation carries: enough to recognise redeliveries of the last burst, bounded. */
-const CARRIED_DELIVERY_IDS = 500;
 
 /** Files are downloaded a few at a time: enough to overlap latency, not enough to flood one worker. */
 const DOCUMENT_CONCURRENCY = 3;
@@ -135,7 +130,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   });
   const inbox = new RunInbox({ workflowId, state, parking, mainScope, isDecided });
   const extras = new ExtraVerifications({ state, inbox, now: nowIso });
-  const signalBudget = input.signalBudget ?? DEFAULT_SIGNAL_BUDGET;
+  const continuation = new Continuation({ input, state, inbox });
   const createCalls = proxyActivities<OnboardingActivities>({
     startToCloseTimeout: '1 minute',
     heartbeatTimeout: timeouts.createHeartbeatTimeoutMs,
@@ -147,31 +142,6 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   /** The ids every Ondato answer must match (checked by the activities; a mismatch parks the run). */
   function expectedIds(): { customerId: string; idvId?: string; kycId?: string } {
     return { customerId: input.customerId, idvId: state.idvId, kycId: state.kycId };
-  }
-
-  /** Many signals in this run (or Temporal says the history is long): time to continue as new. */
-  function continueAsNewDue(): boolean {
-    return inbox.signalsThisRun >= signalBudget || workflowInfo().continueAsNewSuggested;
-  }
-
-  /**
-   * Hands the run over to a new run of the same workflow id, carrying what it needs: the API, the webhook
-   * relay and ops find it by workflow id, so callers see no change. Only once every handler has finished; an
-   * ops review that is waiting for the run to take it goes first (returns without continuing).
-   */
-  async function continueAsNewFrom(stage: WaitingStage, deadlineAt: number): Promise<void> {
-    await condition(() => allHandlersFinished() || inbox.review !== undefined);
-    if (!allHandlersFinished()) return;
-    const generation = (state.continuedRuns ?? 0) + 1;
-    log.info('continuing as new', { stage, signals: inbox.signalsThisRun, generation });
-    const continued: ContinuedRun = {
-      stage,
-      state: { ...state, continuedRuns: generation },
-      deadlineAt: new Date(deadlineAt).toISOString(),
-      seenDeliveryIds: inbox.recentDeliveryIds(CARRIED_DELIVERY_IDS),
-      generation,
-    };
-    await continueAsNew<typeof onboardingWorkflow>({ ...input, continued });
   }
 
   function enterStage(stage: Stage): void {
@@ -204,7 +174,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     const deadlineAt = deadline.at ?? Date.now() + deadline.afterMs;
     // Histories recorded before these existed wake only on nudges and polls, and never continue as new.
     const handlesExtras = ExtraVerifications.enabled();
-    const mayContinue = patched(CONTINUE_AS_NEW_WHEN_BUSY);
+    const mayContinue = Continuation.enabled();
     for (;;) {
       const nudgesBeforeCheck = inbox.webhookNudges;
       if (await check()) return true;
@@ -220,11 +190,11 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
           () =>
             inbox.webhookNudges !== nudgesSeen ||
             (handlesExtras && extras.pending) ||
-            (mayContinue && continueAsNewDue()),
+            (mayContinue && continuation.due),
           pollAt - Date.now(),
         );
         if (handlesExtras) await extras.settleWebhookNamed();
-        if (mayContinue && continueAsNewDue()) await continueAsNewFrom(stage, deadlineAt);
+        if (mayContinue && continuation.due) await continuation.continueFrom(stage, deadlineAt);
         if (!woken || inbox.webhookNudges !== nudgesSeen || Date.now() >= pollAt) break;
       }
     }
@@ -306,8 +276,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   async function awaitOpsDecision(escalateAt?: number): Promise<FinalOutcome> {
     enterStage('manual_review');
     const escalationAt = escalateAt ?? Date.now() + timeouts.manualReviewEscalationMs;
-    const mayContinue = patched(CONTINUE_AS_NEW_WHEN_BUSY);
-    const reviewedOrBusy = (): boolean => inbox.review !== undefined || (mayContinue && continueAsNewDue());
+    const mayContinue = Continuation.enabled();
+    const reviewedOrBusy = (): boolean => inbox.review !== undefined || (mayContinue && continuation.due);
     while (inbox.review === undefined) {
       if (state.timestamps.escalatedAt === undefined) {
         const remaining = escalationAt - Date.now();
@@ -320,7 +290,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       } else {
         await condition(reviewedOrBusy);
       }
-      if (inbox.review === undefined) await continueAsNewFrom('manual_review', escalationAt);
+      if (inbox.review === undefined) await continuation.continueFrom('manual_review', escalationAt);
     }
     const review = inbox.review;
     if (review === undefined) throw new Error('unreachable: the review condition resolved without a review');
@@ -428,25 +398,9 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     return awaitCustomer(created.idvId);
   }
 
-  /** A continuation: the earlier run's state back in place, search attributes and memo as they were. */
+  /** A continuation: the earlier run's state back in place, then the wait it was in. */
   async function resumeContinued(continued: ContinuedRun): Promise<FinalOutcome> {
-    Object.assign(state, continued.state);
-    inbox.rememberDeliveries(continued.seenDeliveryIds);
-    upsertSearchAttributes([
-      { key: CustomerIdKey, value: input.customerId },
-      ...(state.idvId ? [{ key: OndatoIdvIdKey, value: state.idvId }] : []),
-      ...(state.kycStatus ? [{ key: KycStatusKey, value: state.kycStatus }] : []),
-      ...(state.outcome ? [{ key: OutcomeKey, value: state.outcome }] : []),
-    ]);
-    upsertMemo({
-      [RUN_MEMO_KEYS.customerId]: input.customerId,
-      [RUN_MEMO_KEYS.idvId]: state.idvId ?? null,
-      [RUN_MEMO_KEYS.customerUrl]: state.customerUrl ?? null,
-      [RUN_MEMO_KEYS.kycId]: state.kycId ?? null,
-      ...(state.extraVerifications
-        ? { [RUN_MEMO_KEYS.extraVerifications]: state.extraVerifications.length }
-        : {}),
-    });
+    continuation.restore(continued);
     enterStage(continued.stage);
     const deadlineAt = Date.parse(continued.deadlineAt);
     switch (continued.stage) {

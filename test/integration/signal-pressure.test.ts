@@ -144,4 +144,74 @@ describe('continue-as-new under signal pressure', () => {
     // The first run: it waited for the customer and ended by continuing as new.
     recordRunHistoryIfAsked('continued-as-new-first-run', handle.workflowId, link.runId as string);
   });
+
+  it('keeps the wait deadlines as instants: a continuation does not extend the customer deadline or the escalation', async () => {
+    const DEADLINE_MS = 8_000;
+    const started = Date.now();
+    const { link, handle } = await env.start({
+      signalBudget: 5,
+      timeouts: { customerDeadlineMs: DEADLINE_MS },
+    });
+    const latest = env.client.workflow.getHandle<OnboardingWorkflow>(handle.workflowId);
+    const flood = async (prefix: string): Promise<void> => {
+      for (let index = 0; index < 6; index += 1) {
+        await latest.signal(ondatoWebhookSignal, { deliveryId: `${prefix}-${index}`, type: 'Other.Event' });
+      }
+    };
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS / 2));
+    await flood('late');
+    await waitFor(async () => ((await latest.describe()).runId !== link.runId ? true : undefined), {
+      what: 'a continuation',
+    });
+    // The customer never finishes: the run expires when the first run's deadline passes, not later.
+    const record = await handle.result();
+    expect(record.outcome).toBe('expired');
+    expect(record.reasons).toEqual(['customer_deadline_passed']);
+    const took = Date.parse(record.timestamps.decidedAt as string) - Date.parse(record.timestamps.startedAt);
+    expect(took).toBeGreaterThanOrEqual(DEADLINE_MS);
+    // Had the continuation restarted the clock, the run would have taken at least 1.5 × the deadline.
+    expect(took).toBeLessThan(DEADLINE_MS * 1.4);
+    expect(Date.now() - started).toBeLessThan(DEADLINE_MS * 1.4 + 5_000);
+  });
+
+  it('escalates a manual review on time across a continuation, and still takes the ops decision', async () => {
+    const ESCALATION_MS = 8_000;
+    const { link, handle, customerId } = await env.start({
+      signalBudget: 5,
+      timeouts: { manualReviewEscalationMs: ESCALATION_MS },
+    });
+    const latest = env.client.workflow.getHandle<OnboardingWorkflow>(handle.workflowId);
+    await env.control.complete(link.idvId as string, {
+      outcome: 'approved',
+      rules: [{ name: 'SelfieAndDocumentFacesMatch', status: 'Fail' }],
+    });
+    await waitFor(async () =>
+      (await latest.query(getStateQuery)).stage === 'manual_review' ? true : undefined,
+    );
+    const reviewSince = Date.now();
+    const reviewRunId = (await latest.describe()).runId;
+    await new Promise((resolve) => setTimeout(resolve, ESCALATION_MS / 2));
+    for (let index = 0; index < 6; index += 1) {
+      await latest.signal(ondatoWebhookSignal, { deliveryId: `review-${index}`, type: 'Other.Event' });
+    }
+    await waitFor(async () => ((await latest.describe()).runId !== reviewRunId ? true : undefined), {
+      what: 'a continuation in review',
+    });
+    const escalation = await waitFor(
+      async () =>
+        env.callbacks
+          .forCustomer(customerId)
+          .find((callback) => callback.event.type === 'onboarding.review_escalated'),
+      { timeoutMs: 30_000, what: 'the escalation callback' },
+    );
+    const escalatedAfter = Date.parse(escalation.event.occurredAt) - reviewSince;
+    expect(escalatedAfter).toBeGreaterThanOrEqual(ESCALATION_MS - 1_000);
+    expect(escalatedAfter).toBeLessThan(ESCALATION_MS * 1.4);
+
+    await latest.executeUpdate(submitReviewUpdate, { args: [{ reviewerId: 'ops-7', decision: 'rejected' }] });
+    expect((await handle.result()).outcome).toBe('rejected');
+    const types = env.callbacks.forCustomer(customerId).map((callback) => callback.event.type);
+    expect(types.filter((type) => type === 'onboarding.review_escalated')).toHaveLength(1);
+    expect(types.filter((type) => type === 'onboarding.completed')).toHaveLength(1);
+  });
 });

@@ -74,6 +74,8 @@ export class FakeOndato {
     notifyBackend: 0,
   };
   readonly callbacks: CallbackEvent[] = [];
+  /** What the create call reports beside the IDV it returns (ids of earlier attempts, unanswered ones). */
+  createdExtras: { extraIdvIds?: string[]; unansweredCreates?: number } = {};
   /** IDV ids the run asked to redact. */
   readonly redactions: string[] = [];
   /** Downloads running right now, and the most ever seen at once. */
@@ -165,7 +167,11 @@ export class FakeOndato {
         if (input.customerId !== this.customerId) {
           throw ApplicationFailure.nonRetryable(`unexpected customer ${input.customerId}`, 'TestMisuse');
         }
-        return { idvId: this.idvId, customerUrl: `https://idv.example.test/?id=${this.idvId}` };
+        return {
+          idvId: this.idvId,
+          customerUrl: `https://idv.example.test/?id=${this.idvId}`,
+          ...this.createdExtras,
+        };
       },
       // Ondato answers with the state at the moment the request arrives, however long the answer then takes.
       getVerification: async (idvId) => {
