@@ -68,8 +68,7 @@ export function tracingClientInterceptors(): WorkflowClientInterceptor[] {
 
 /** The worker's tracing: a span per activity attempt, and the sink that exports the workflows' spans. */
 export function tracingWorkerOptions():
-  | { activity: ActivityInterceptorsFactory[]; sinks: InjectedSinks<OpenTelemetrySinks> }
-  | undefined {
+  { activity: ActivityInterceptorsFactory[]; sinks: InjectedSinks<OpenTelemetrySinks> } | undefined {
   const tracing = activeTracing();
   if (!tracing) return undefined;
   return {
