@@ -28,7 +28,7 @@ export interface SignalBudgetOptions {
   now?: () => number;
 }
 
-export const DEFAULT_SIGNAL_BUDGET = { burst: 10, intervalMs: 1_000 } as const;
+export const PER_RUN_WEBHOOK_BUDGET = { burst: 10, intervalMs: 1_000 } as const;
 
 /** Idle buckets are forgotten once full again; this many runs are swept at a time. */
 const SWEEP_ABOVE = 10_000;
@@ -48,7 +48,7 @@ export class SignalBudget {
   private readonly buckets = new Map<string, Bucket>();
   private readonly now: () => number;
 
-  constructor(private readonly options: SignalBudgetOptions = DEFAULT_SIGNAL_BUDGET) {
+  constructor(private readonly options: SignalBudgetOptions = PER_RUN_WEBHOOK_BUDGET) {
     this.now = options.now ?? Date.now;
   }
 
