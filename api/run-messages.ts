@@ -70,7 +70,7 @@ export class RunMessages {
     } catch (error) {
       if (!isTemporalUnavailable(error))
         throw await this.updateRefused(customerId, workflowId, refusal, error);
-      return this.heldUpdate(customerId, workflowId, operation, updateId, deadline);
+      return this.heldUpdate(customerId, workflowId, operation, refusal, updateId, deadline);
     }
     let state: OnboardingState;
     try {
@@ -93,6 +93,7 @@ export class RunMessages {
     customerId: string,
     workflowId: string,
     operation: RunOperation,
+    refusal: Refusal,
     updateId: string,
     deadline: number,
   ): Promise<RunMessageOutcome> {
@@ -110,9 +111,8 @@ export class RunMessages {
             .getUpdateHandle<OnboardingState>(updateId, { workflowRunId: held.runId })
             .result(),
         )
-        .catch((error: unknown) => {
-          if (isTemporalUnavailable(error)) throw temporalUnavailable();
-          throw error;
+        .catch(async (error: unknown) => {
+          throw await this.updateRefused(customerId, workflowId, refusal, error);
         });
       const latest = await this.runs.describeLatest(workflowId);
       return { applied: true, status: fromState(statusBase(customerId, workflowId, latest), state) };
