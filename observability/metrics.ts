@@ -5,6 +5,7 @@
  * One registry per process: every worker the process runs counts into it.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CALLBACK_EVENT_TYPES, FailureType, OUTCOMES, STAGES } from '../contract';
 
 /** Ondato answers in tens to hundreds of milliseconds; downloads and a struggling Ondato take seconds. */
 const ONDATO_LATENCY_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -47,7 +48,7 @@ export class OnboardingMetrics {
 
   readonly callbacks = new Counter({
     name: 'onboarding_callbacks_total',
-    help: 'Callback activities to the product backend, by event type and result (delivered, no_url, failed)',
+    help: 'Callback attempts to the product backend, by event type and result (delivered, no_url, failed)',
     labelNames: ['event', 'result'] as const,
     registers: [this.registry],
   });
@@ -80,6 +81,13 @@ export class OnboardingMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
+    // Every known series starts at 0: a first event then shows in rate(), and dashboards find every name.
+    for (const outcome of OUTCOMES) if (outcome !== 'manual_review') this.runsDecided.inc({ outcome }, 0);
+    for (const step of STAGES) this.runsParked.inc({ step }, 0);
+    for (const failureType of Object.values(FailureType))
+      this.runsFailed.inc({ failure_type: failureType }, 0);
+    for (const event of CALLBACK_EVENT_TYPES)
+      for (const result of ['delivered', 'no_url', 'failed']) this.callbacks.inc({ event, result }, 0);
     // CPU, memory, event-loop lag, GC: what tells a slow worker from a busy one.
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
