@@ -94,10 +94,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const tools = await step('Go tools', () => ensureClusterTools({ log: goLog }));
     const cli = await step('Temporal CLI', () => ensureTemporalCli(process.env, goLog));
     const distDir = path.join(REPO_ROOT, 'dist');
-    const built = await step('service build', async () =>
+    // The build (CPU) runs while PostgreSQL, S3 and Temporal start (mostly waiting); services wait for both.
+    const building = step('service build', async () =>
       options.skipBuild ? 'skipped' : buildIfStale(distDir, log),
     );
-    log(`service build: ${built}`);
+    building.catch(() => undefined);
 
     const postgres: RunningPostgres = await step('PostgreSQL', () =>
       startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres, log }),
@@ -135,6 +136,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ensureNamespace(cli.path, temporalServer.address, log),
     );
 
+    log(`service build: ${await building}`);
     const balancer = await startBalancer(ports.balancer, ports.apis);
     const simulatorUrl = `http://${HOST}:${ports.simulator}`;
     const withSimulator = (options.baseEnv.ONDATO_ENV ?? 'simulator') === 'simulator';
