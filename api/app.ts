@@ -9,7 +9,7 @@ import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec';
 import { encryptsPayloads } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { errorHandler, notFoundHandler } from './errors';
-import { requestLogging } from './logging';
+import { requestLogging, routeOf } from './logging';
 import { codecRoutes } from './routes/codec';
 import { ApiMetrics } from './metrics';
 import { OnboardingService } from './onboarding-service';
@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Source addresses for the webhook allow-list are read explicitly (see auth.ts), never through express.
   app.set('trust proxy', false);
 
-  if (tracingActive()) app.use(httpTracing());
+  if (tracingActive()) app.use(httpTracing(routeOf));
   app.use(requestLogging(logger, metrics));
   app.use(
     operationsRoutes({

@@ -4,12 +4,12 @@
  * signal) are its children. Added only when tracing is on.
  */
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { RequestHandler } from 'express';
-import { routeOf } from '../api/logging';
+import type { Request, RequestHandler } from 'express';
 
 const tracer = trace.getTracer('onboarding-api');
 
-export function httpTracing(): RequestHandler {
+/** `routeOf` names a request by its matched route template (the API's logging does the same). */
+export function httpTracing(routeOf: (req: Request) => string): RequestHandler {
   return (req, res, next) => {
     // A caller that traces (traceparent header) gets our spans in its trace.
     const parent = propagation.extract(context.active(), req.headers);
