@@ -80,6 +80,8 @@ describe('metrics from every process', () => {
         ...process.env,
         ...env.workerProcessEnv,
         LOG_LEVEL: 'warn',
+        // Credentials refused for more than a second count as "still refused": a run parks in seconds.
+        ONDATO_AUTH_RETRY_WINDOW_MS: '1000',
         WORKER_METRICS_PORT: String(metricsPort),
         WORKER_TEMPORAL_METRICS_PORT: String(runtimePort),
       },
@@ -186,6 +188,74 @@ describe('metrics from every process', () => {
     );
   });
 
+  it('counts failed and parked runs, Ondato refusals by status, and the runs waiting for ops', async () => {
+    const before = await scrapeAll();
+    const start = async (customerId: string, timeouts: Record<string, number> = FAST_TIMEOUTS) =>
+      fetch(`${apiUrl}/v1/onboardings`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer dev-api-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId, registration: SAMPLE_REGISTRATION, timeouts }),
+      });
+    const callbackOf = (customerId: string, type: string) =>
+      waitFor(
+        async () => env.callbacks.forCustomer(customerId).find((callback) => callback.event.type === type),
+        { timeoutMs: 30_000, what: `the ${type} callback` },
+      );
+    const suffix = Date.now().toString(36);
+
+    // Ondato refuses the create (400): the run fails fast.
+    await env.control.setFault({ route: 'createIdv', mode: 'status', status: 400, times: 1 });
+    const failedId = `metrics-failed-${suffix}`;
+    await start(failedId);
+    await callbackOf(failedId, 'onboarding.failed');
+
+    // Credentials refused after the customer finished: the run parks, and stays parked.
+    const parkedId = `metrics-parked-${suffix}`;
+    const parkedLink = (await (
+      await start(parkedId, { ...FAST_TIMEOUTS, parkedRetryMs: 600_000 })
+    ).json()) as OnboardingLink;
+    await env.control.setFault({ route: 'getKyc', mode: 'status', status: 401 });
+    await env.control.complete(parkedLink.idvId as string, { outcome: 'approved' });
+    await callbackOf(parkedId, 'onboarding.needs_attention');
+    await env.control.clearFaults();
+
+    // A failed rule: the run waits for an ops decision.
+    const reviewId = `metrics-review-${suffix}`;
+    const reviewLink = (await (await start(reviewId)).json()) as OnboardingLink;
+    await env.control.complete(reviewLink.idvId as string, {
+      outcome: 'approved',
+      rules: [{ name: 'SelfieAndDocumentFacesMatch', status: 'Fail' }],
+    });
+
+    // Visibility lags a little behind the runs: wait until the API's gauge shows both.
+    const after = await waitFor(
+      async () => {
+        const scraped = await scrapeAll();
+        const waiting = (stage: string) => total(scraped.api, 'onboarding_runs_waiting', { stage });
+        return waiting('manual_review') >= 1 && waiting('needs_attention') >= 1 ? scraped : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, what: 'the waiting runs in the API metrics' },
+    );
+    const moved = (name: string, labels = {}) =>
+      total(after.worker, name, labels) - total(before.worker, name, labels);
+    expect(moved('onboarding_runs_failed_total', { failure_type: 'OndatoRequestRejected' })).toBe(1);
+    expect(moved('onboarding_ondato_requests_total', { endpoint: 'create_idv', status: '400' })).toBe(1);
+    expect(moved('onboarding_callbacks_total', { event: 'onboarding.failed', result: 'delivered' })).toBe(1);
+    expect(moved('onboarding_runs_parked_total', { step: 'fetching_results' })).toBe(1);
+    expect(
+      moved('onboarding_ondato_requests_total', { endpoint: 'get_kyc', status: '401' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      moved('onboarding_callbacks_total', { event: 'onboarding.needs_attention', result: 'delivered' }),
+    ).toBe(1);
+    // Neither run was decided.
+    expect(moved('onboarding_runs_decided_total')).toBe(0);
+    scrapes.push(after);
+
+    for (const customerId of [parkedId, reviewId])
+      await env.client.workflow.getHandle(`onboarding-${customerId}`).terminate('test over');
+  });
+
   it('reads metric names out of PromQL (so the dashboard check can fail)', () => {
     expect(
       promqlMetricNames(
@@ -198,7 +268,7 @@ describe('metrics from every process', () => {
   });
 
   it('has a dashboard that queries only metrics the service exports', () => {
-    expect(scrapes).toHaveLength(2);
+    expect(scrapes).toHaveLength(3);
     const exported = new Set<string>();
     for (const scraped of scrapes)
       for (const samples of [scraped.api, scraped.worker, scraped.runtime])
