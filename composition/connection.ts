@@ -54,3 +54,27 @@ export function temporalConnectionOptions(
     ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}),
   };
 }
+
+/** A connection that failed, with what was tried: the SDK's own words ("Failed to connect before the deadline") name neither TLS nor the files. */
+export class TemporalConnectionError extends Error {
+  constructor(temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>, options: { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `cannot connect to Temporal at ${temporal.address} ${transportDescription(temporal)}: ${reason}`,
+      options,
+    );
+    this.name = 'TemporalConnectionError';
+  }
+}
+
+function transportDescription(temporal: Pick<TemporalSettings, 'tls' | 'apiKey'>): string {
+  const { tls } = temporal;
+  if (!tls) return 'in plaintext (no TEMPORAL_TLS*)';
+  const parts = [
+    tls.caFile ? `CA ${tls.caFile}` : "the system's CA roots",
+    tls.clientCertFile ? `client certificate ${tls.clientCertFile}` : 'no client certificate',
+    ...(tls.serverName ? [`server name ${tls.serverName}`] : []),
+    ...(temporal.apiKey ? ['an API key'] : []),
+  ];
+  return `over TLS (${parts.join(', ')})`;
+}

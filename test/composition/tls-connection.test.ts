@@ -5,7 +5,7 @@
  * and key from configuration, run a workflow, and fail clearly without them. API keys: a stand-in gRPC server
  * records what the connection sends.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
@@ -21,6 +21,7 @@ import { temporalConnectionOptions, TemporalTlsFileError } from '../../compositi
 import { loadConfig, type Env } from '../../config';
 import { harness } from '../harness/env';
 
+const ROOT = path.resolve(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'temporal-tls-'));
 const file = (name: string): string => path.join(dir, name);
 
@@ -217,6 +218,35 @@ describe('Temporal connection over TLS', () => {
         /connect|tls|certificate|handshake|transport/i,
       );
     }
+  });
+
+  it('says what it tried when it cannot connect: the client factory and the worker process', async () => {
+    const noCertificate = tlsEnv({ TEMPORAL_TLS_CERT_FILE: '', TEMPORAL_TLS_KEY_FILE: '' });
+    const tried = new RegExp(
+      `^cannot connect to Temporal at ${proxyAddress} over TLS \\(CA ${file('ca.pem')}, no client certificate\\): `,
+    );
+    await expect(connectTemporalClient(loadConfig(noCertificate))).rejects.toThrow(tried);
+
+    // Not spawnSync: the proxy lives in this process's event loop.
+    const worker = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...noCertificate },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('exit', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stderr });
+      });
+    });
+    expect(worker.status).toBe(1);
+    expect(worker.stderr).toMatch(
+      /\[worker\] fatal: cannot connect to Temporal at .* over TLS \(CA .*ca\.pem, no client certificate\): .*CertificateRequired/,
+    );
   });
 
   it('refuses a server whose certificate does not carry the configured name', async () => {
