@@ -6,7 +6,7 @@
  * `go install` refuses this module (its go.mod has replace directives), so the build runs inside a writable
  * copy of the downloaded module.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   createWriteStream,
@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -32,6 +33,7 @@ import { explicitExecutable, isExecutable, onPath, toolCacheDir, withProgress } 
 
 export const SEAWEEDFS_VERSION = 'v0.0.0-20261109003541-7506e5f91cd6';
 const MODULE = 'github.com/seaweedfs/seaweedfs';
+const execFileAsync = promisify(execFile);
 
 export type SeaweedfsSource = 'SEAWEEDFS_PATH' | 'cache' | 'built';
 export interface SeaweedfsBinary {
@@ -101,15 +103,15 @@ export async function ensureSeaweedfs(
   const started = Date.now();
 
   const downloaded = await withProgress('downloading the SeaweedFS module', log, async () => {
-    const result = spawnSync(go, ['mod', 'download', '-json', `${MODULE}@${SEAWEEDFS_VERSION}`], {
-      env: goEnv,
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
+    const { stdout } = await execFileAsync(
+      go,
+      ['mod', 'download', '-json', `${MODULE}@${SEAWEEDFS_VERSION}`],
+      { env: goEnv, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+    ).catch((error: unknown) => {
+      const output = error instanceof Error ? error.message : String(error);
+      throw new Error(`go mod download failed:\n${output}\n${MANUAL_INSTALL_HINT}`);
     });
-    if (result.status !== 0) {
-      throw new Error(`go mod download failed:\n${result.stderr || result.stdout}\n${MANUAL_INSTALL_HINT}`);
-    }
-    return moduleDownloadSchema.parse(JSON.parse(result.stdout));
+    return moduleDownloadSchema.parse(JSON.parse(stdout));
   });
 
   rmSync(source, { recursive: true, force: true });
