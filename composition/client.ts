@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { tracingClientInterceptors } from '../observability/tracing';
-import { TemporalConnectionError, temporalConnectionOptions } from './connection';
+import { connectWithin, temporalConnectionOptions } from './connection';
 
 export interface TemporalClient {
   client: Client;
@@ -25,9 +25,9 @@ export async function connectTemporalClient(
   const connectionOptions = temporalConnectionOptions(config.temporal);
   const connection = options.lazy
     ? Connection.lazy(connectionOptions)
-    : await Connection.connect(connectionOptions).catch((error: unknown) => {
-        throw new TemporalConnectionError(config.temporal, { cause: error });
-      });
+    : await connectWithin(config.temporal, () =>
+        Connection.connect({ ...connectionOptions, connectTimeout: config.temporal.connectTimeoutMs }),
+      );
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,

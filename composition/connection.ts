@@ -78,3 +78,28 @@ function transportDescription(temporal: Pick<TemporalSettings, 'tls' | 'apiKey'>
   ];
   return `over TLS (${parts.join(', ')})`;
 }
+
+/**
+ * Connects within TEMPORAL_CONNECT_TIMEOUT_MS, or fails with what was tried. The worker's NativeConnection has
+ * no timeout of its own: behind a proxy that accepts TCP and never completes the handshake it waits forever.
+ */
+export async function connectWithin<T>(
+  temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey' | 'connectTimeoutMs'>,
+  connect: () => Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`no answer within ${temporal.connectTimeoutMs} ms (TEMPORAL_CONNECT_TIMEOUT_MS)`)),
+      temporal.connectTimeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([connect(), late]);
+  } catch (error) {
+    throw new TemporalConnectionError(temporal, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -73,6 +73,8 @@ export const envSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal Cloud API key (sent as a bearer token; needs TLS). */
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** How long a process waits for Temporal to answer its first call (a blackholed TLS handshake never ends). */
+  TEMPORAL_CONNECT_TIMEOUT_MS: positiveMs.default(30_000),
   WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(30_000),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** Workflow runs the worker keeps in memory (bench: ~0.5 MiB each; 10,000 waiting runs took 1.5 GiB at the SDK default). */

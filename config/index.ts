@@ -203,6 +203,7 @@ function resolveSections(env: Env): AppConfig {
       address: env.TEMPORAL_ADDRESS,
       tls: resolveTemporalTls(env),
       apiKey: env.TEMPORAL_API_KEY,
+      connectTimeoutMs: env.TEMPORAL_CONNECT_TIMEOUT_MS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       devServer: { dbFile: env.TEMPORAL_DB_FILE, uiPort: env.TEMPORAL_UI_PORT },

@@ -19,6 +19,8 @@ export interface TemporalSettings {
   /** Absent: plaintext (the local dev server). */
   tls?: TemporalTlsSettings;
   apiKey?: string;
+  /** Deadline of the first call of a connection (client and worker). */
+  connectTimeoutMs: number;
   taskQueue: string;
   /** The local dev server (`npm start`): its SQLite file and Web UI port. */
   devServer: { dbFile: string; uiPort: number };

@@ -4,7 +4,7 @@
  * another worker or after a restart, so nothing is lost.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { TemporalConnectionError, temporalConnectionOptions } from '../composition/connection';
+import { connectWithin, temporalConnectionOptions } from '../composition/connection';
 import { assertNamespaceReady } from '../composition/namespace-check';
 import { createOnboardingWorker } from '../composition/worker';
 import { loadConfig, type AppConfig } from '../config';
@@ -30,10 +30,8 @@ async function main(): Promise<void> {
     workerMetrics.port !== undefined
       ? await startMetricsServer(onboardingMetrics(), { host: workerMetrics.host, port: workerMetrics.port })
       : undefined;
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
-    (error: unknown) => {
-      throw new TemporalConnectionError(config.temporal, { cause: error });
-    },
+  const connection = await connectWithin(config.temporal, () =>
+    NativeConnection.connect(temporalConnectionOptions(config.temporal)),
   );
   try {
     // Polling a namespace without the contract's search attributes would only fail every run: refuse instead.

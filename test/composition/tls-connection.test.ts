@@ -9,7 +9,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
@@ -86,6 +91,25 @@ function makeCertificates(): void {
     '-subj',
     '/CN=rogue',
   ]);
+}
+
+/** The real worker entry point, to its exit (async: the proxy lives in this process's event loop). */
+function runWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
 }
 
 /** TLS in front, plaintext gRPC behind: only clients with a certificate from the test CA get through. */
@@ -221,32 +245,49 @@ describe('Temporal connection over TLS', () => {
   });
 
   it('says what it tried when it cannot connect: the client factory and the worker process', async () => {
-    const noCertificate = tlsEnv({ TEMPORAL_TLS_CERT_FILE: '', TEMPORAL_TLS_KEY_FILE: '' });
+    const noCertificate = tlsEnv({
+      TEMPORAL_TLS_CERT_FILE: '',
+      TEMPORAL_TLS_KEY_FILE: '',
+      TEMPORAL_CONNECT_TIMEOUT_MS: '3000',
+    });
     const tried = new RegExp(
       `^cannot connect to Temporal at ${proxyAddress} over TLS \\(CA ${file('ca.pem')}, no client certificate\\): `,
     );
     await expect(connectTemporalClient(loadConfig(noCertificate))).rejects.toThrow(tried);
 
-    // Not spawnSync: the proxy lives in this process's event loop.
-    const worker = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...noCertificate },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('error', reject);
-      child.on('exit', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stderr });
-      });
-    });
+    const worker = await runWorkerProcess(noCertificate);
     expect(worker.status).toBe(1);
     expect(worker.stderr).toMatch(
-      /\[worker\] fatal: cannot connect to Temporal at .* over TLS \(CA .*ca\.pem, no client certificate\): .*CertificateRequired/,
+      /\[worker\] fatal: cannot connect to Temporal at .* over TLS \(CA .*ca\.pem, no client certificate\): .*transport error/,
     );
+  });
+
+  it('gives up, saying so, on a server that accepts TCP and never completes the handshake', async () => {
+    const held = new Set<Socket>();
+    const silent = createNetServer((socket) => held.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentAddress = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const env = {
+        TEMPORAL_ADDRESS: silentAddress,
+        TEMPORAL_TLS: 'true',
+        TEMPORAL_CONNECT_TIMEOUT_MS: '2000',
+      };
+      const started = Date.now();
+      const worker = await runWorkerProcess(env);
+      expect(worker.status).toBe(1);
+      expect(worker.stderr).toContain(
+        `[worker] fatal: cannot connect to Temporal at ${silentAddress} over TLS (the system's CA roots, ` +
+          'no client certificate): no answer within 2000 ms (TEMPORAL_CONNECT_TIMEOUT_MS)',
+      );
+      expect(Date.now() - started).toBeLessThan(30_000);
+      await expect(connectTemporalClient(loadConfig(env))).rejects.toThrow(
+        `cannot connect to Temporal at ${silentAddress} over TLS`,
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('refuses a server whose certificate does not carry the configured name', async () => {
