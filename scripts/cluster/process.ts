@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { forgetPid, recordPid } from './leftovers';
 
 export interface ManagedProcess {
   name: string;
@@ -29,6 +30,8 @@ export interface StartOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
   logDir: string;
+  /** Where its pid is kept while it runs, so a later start can stop it if this cluster is killed outright. */
+  pidDir: string;
   /** Resolves true once the process serves; polled every 200 ms until `readyTimeoutMs`. */
   ready(process: ManagedProcess): Promise<boolean>;
   readyTimeoutMs?: number;
@@ -54,10 +57,12 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
     const error = await new Promise<Error>((resolve) => child.once('error', resolve));
     throw new Error(`could not start ${options.name} (${options.command}): ${error.message}`);
   }
+  recordPid(options.pidDir, options.name, pid, options.command);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       exitCode = code;
+      forgetPid(options.pidDir, options.name, pid);
       resolve(code);
     }),
   );

@@ -79,6 +79,7 @@ export interface ServiceOptions {
   distDir: string;
   env: NodeJS.ProcessEnv;
   logDir: string;
+  pidDir: string;
   /** The API's and the simulator's port (for readiness). */
   port?: number;
 }
@@ -96,6 +97,7 @@ export function startService(options: ServiceOptions): Promise<ManagedProcess> {
     cwd: REPO_ROOT,
     env: options.env,
     logDir: options.logDir,
+    pidDir: options.pidDir,
     ready,
     readyTimeoutMs: 90_000,
   });

@@ -9,6 +9,7 @@ import { NAMESPACE, SERVICE, TASK_QUEUE, VERSIONS } from '../../deploy/topology'
 import { ensureTemporalCli } from '../temporal-cli';
 import type { RunningSeaweedfs } from '../seaweedfs';
 import { startBalancer, type Balancer } from './balancer';
+import { pidDir, stopClusterLeftovers } from './leftovers';
 import { ensureNamespace } from './namespace';
 import { allPorts, assertPortsFree, clusterPorts, HOST, type ClusterPorts } from './ports';
 import { startPostgres, type RunningPostgres } from './postgres';
@@ -89,6 +90,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
+    const leftovers = await stopClusterLeftovers(dataDir);
+    if (leftovers.length > 0)
+      log(`stopped what an earlier cluster on ${dataDir} left running: ${leftovers.join(', ')}`);
     await step('ports free', () => assertPortsFree(allPorts(ports)));
     const goLog = (line: string): void => log(line.replace(/^\[setup\] /, ''));
     const tools = await step('Go tools', () => ensureClusterTools({ log: goLog }));
@@ -167,6 +171,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           distDir,
           env: serviceEnv,
           logDir,
+          pidDir: pidDir(dataDir),
           port: ports.simulator,
         }),
       );
@@ -184,6 +189,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         // Readiness is the info line "worker polling": never quieter than info.
         env: { ...serviceEnv, LOG_LEVEL: level === 'debug' || level === 'trace' ? level : 'info' },
         logDir,
+        pidDir: pidDir(dataDir),
       });
       workers[index] = worker;
       return worker;
@@ -196,6 +202,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         distDir,
         env: { ...serviceEnv, API_PORT: String(ports.apis[index]) },
         logDir,
+        pidDir: pidDir(dataDir),
         port: ports.apis[index],
       });
       apis[index] = api;

@@ -13,6 +13,7 @@ import { POSTGRES } from '../../deploy/topology';
 import { downloadModule } from '../go-tool';
 import { onPath } from '../tool-cache';
 import { HOST, type ClusterPorts } from './ports';
+import { pidDir } from './leftovers';
 import { startProcess, type ManagedProcess } from './process';
 import type { RunningPostgres } from './postgres';
 
@@ -93,6 +94,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
       args: ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'],
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       logDir: options.logDir,
+      pidDir: pidDir(options.dataDir),
       // The frontend's port accepting connections; the describe below then proves the server is ours.
       ready: () => acceptsConnections(options.ports.temporal.frontend),
       readyTimeoutMs: 90_000,

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NAMESPACE } from '../../deploy/topology';
 import { HOST } from './ports';
+import { pidDir } from './leftovers';
 import { answersHttp, startProcess, type ManagedProcess } from './process';
 
 export interface UiServerOptions {
@@ -46,6 +47,7 @@ export function startUiServer(options: UiServerOptions): Promise<ManagedProcess>
     args: ['--root', root, '--config', 'config', '--env', 'cluster', 'start'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     logDir: options.logDir,
+    pidDir: pidDir(options.dataDir),
     ready: answersHttp(`http://${HOST}:${options.port}/`),
   });
 }

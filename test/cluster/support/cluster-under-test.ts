@@ -15,8 +15,8 @@ import { ServiceApi } from '../../../chaos/service-api';
 import { connectTemporalClient } from '../../../composition/client';
 import { loadConfig, type AppConfig } from '../../../config';
 import { createOndatoClient, type OndatoClient } from '../../../ondato/client';
+import { stopClusterLeftovers } from '../../../scripts/cluster/leftovers';
 import { allPorts, clusterPorts, isPortFree } from '../../../scripts/cluster/ports';
-import { stopLeftoverPostgres } from '../../../scripts/cluster/postgres';
 import { REPO_ROOT } from '../../../scripts/cluster/services';
 import { startCluster, type Cluster } from '../../../scripts/cluster/stack';
 import { SimulatorControl } from '../../../simulator/control-client';
@@ -44,11 +44,11 @@ export interface ClusterUnderTest {
 export async function startClusterUnderTest(log: (line: string) => void): Promise<ClusterUnderTest> {
   const scope = new Scope('cluster test');
   const callbacks = await startCallbackRecorder(scope, BENCH_CREDENTIALS.callbackSecret);
-  const portOffset = await firstFreeOffset();
-  // A test run killed outright leaves its PostgreSQL running on the old data directory: stop it first.
-  if (await stopLeftoverPostgres(path.join(DATA_DIR, 'postgres')))
-    log('stopped a PostgreSQL left by an earlier run');
+  // A test run killed outright leaves its processes running on the data directory removed next: stop them.
+  const leftovers = await stopClusterLeftovers(DATA_DIR);
+  if (leftovers.length > 0) log(`stopped what an earlier run left: ${leftovers.join(', ')}`);
   rmSync(DATA_DIR, { recursive: true, force: true });
+  const portOffset = await firstFreeOffset();
   const serviceEnv: Record<string, string> = {
     LOG_LEVEL: 'info',
     API_KEYS: BENCH_CREDENTIALS.apiKey,
