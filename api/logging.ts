@@ -14,6 +14,14 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/**
+ * The Temporal UI calls the codec endpoint for every payload it shows: at info these lines would drown the
+ * terminal, so they go out at debug (their metrics are still counted).
+ */
+function isCodecRoute(route: string): boolean {
+  return route.startsWith('/codec/');
+}
+
 /** A caller's request id is reused only when it cannot smuggle anything into logs. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -33,7 +41,14 @@ export function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHand
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req);
       metrics.observeRequest(req.method, route, res.statusCode, seconds);
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      const level =
+        res.statusCode >= 500
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : isCodecRoute(route)
+              ? 'debug'
+              : 'info';
       const errorCode: unknown = res.locals.errorCode;
       logger[level](
         {
