@@ -19,7 +19,7 @@ const OUTCOME_BY_ACTION: Record<PageAction['action'], CompleteRequest['outcome']
 const NOTICE_BY_ACTION: Record<PageAction['action'], string> = {
   approve: 'Done: the verification was completed and approved.',
   reject: 'Done: the verification was completed and rejected.',
-  awaiting: 'Done: the verification was completed and awaits Ondato’s manual review.',
+  awaiting: 'Done: the customer finished; Ondato’s own reviewers now decide (see below).',
   abort: 'Done: the verification was aborted.',
 };
 
@@ -38,6 +38,7 @@ export function webFlowRoutes(
       kycStatus: kyc?.status ?? null,
       kycStatusReason: kyc?.statusReason ?? null,
       actionUrl: `${req.baseUrl}/actions`,
+      controlBaseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
       notice,
     });
     res.status(status).type('html').send(html);

@@ -10,6 +10,8 @@ export interface PageModel {
   actionUrl: string;
   /** Shown after a button was pressed. */
   notice?: string;
+  /** The simulator's root URL, for the control API commands shown while Ondato reviews. */
+  controlBaseUrl: string;
 }
 
 const STYLE = `
@@ -43,6 +45,9 @@ select { font: inherit; flex: 1; border: 1px solid var(--line); border-radius: 1
 .badge.Approved, .badge.Completed { background: #dcf5e7; color: #116b3d; }
 .badge.Rejected, .badge.Aborted, .badge.Expired { background: #fde2e2; color: #9b1c1c; }
 .badge.Awaiting, .badge.InProgress { background: #fff3cd; color: #7a5a00; }
+.next h2 { font-size: 18px; margin: 0 0 8px; }
+.next pre { background: #f4f5f9; border: 1px solid var(--line); border-radius: 8px; padding: 10px; font-size: 12px;
+  white-space: pre-wrap; word-break: break-all; }
 footer { margin-top: 28px; font-size: 12px; color: var(--muted); text-align: center; }
 `;
 
@@ -63,6 +68,7 @@ export function renderVerificationPage(model: PageModel): string {
     ${model.kycStatus ? `<dt>Identification</dt><dd>${badge(model.kycStatus)}${model.kycStatusReason ? ` ${escapeHtml(model.kycStatusReason)}` : ''}</dd>` : ''}
   </dl>
   ${open ? actions(idv.id, model.actionUrl) : ''}
+  ${model.kycStatus === 'Awaiting' && idv.kycIdentificationId ? ondatoReviewNext(idv.kycIdentificationId, model.controlBaseUrl) : ''}
   <footer>Ondato simulator · no data leaves this machine</footer>`;
   return page(open ? 'Verify your identity' : 'Verification finished', body);
 }
@@ -84,9 +90,28 @@ function actions(idvId: string, actionUrl: string): string {
       `<div class="row"><select name="statusReason" aria-label="Rejection reason">${reasons}</select>
         <button class="reject" type="submit">Reject</button></div>`,
     )}
-    ${form('awaiting', '<button class="awaiting" type="submit">Send to manual review (Awaiting)</button>')}
+    ${form('awaiting', '<button class="awaiting" type="submit">Ondato reviews it (Awaiting)</button>')}
     ${form('abort', '<button class="abort" type="submit">Abort the verification</button>')}
   </div>`;
+}
+
+/**
+ * After "Ondato reviews it": the customer is done, but Ondato's own reviewers have not decided. Nobody clicks
+ * that in real life, so the page says what the onboarding does meanwhile and how to play Ondato's reviewer.
+ */
+function ondatoReviewNext(kycId: string, controlBaseUrl: string): string {
+  const decide = (status: string): string =>
+    `curl -s -X POST ${controlBaseUrl}/_sim/identifications/${kycId}/decide -H 'content-type: application/json' -d '{"status":"${status}"}'`;
+  return `
+  <section class="next" aria-label="What happens next">
+    <h2>What happens next</h2>
+    <p>Ondato's own reviewers look at this identification (status Awaiting). Meanwhile the onboarding run waits in
+      the stage <code>awaiting_ondato_review</code>; it is not our manual review, and nothing here moves it.</p>
+    <p>Decide it as Ondato would, from the simulator's control API:</p>
+    <pre>${escapeHtml(decide('Approved'))}</pre>
+    <pre>${escapeHtml(decide('Rejected'))}</pre>
+    <p>Ondato then sends its webhook and the run goes on with the result.</p>
+  </section>`;
 }
 
 export function renderMessagePage(title: string, message: string): string {

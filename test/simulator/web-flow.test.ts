@@ -112,3 +112,28 @@ it('escapes what it shows', async () => {
   expect(html).not.toContain('<img src=x');
   expect(html).toContain('&#60;img src=x');
 });
+
+it("the Awaiting button is Ondato's review, and the page after it says how that review ends", async () => {
+  const { id } = await sim.client().createIdentityVerification(createRequest());
+  const page = await openPage(id);
+  expect(page.html).toContain('Ondato reviews it (Awaiting)');
+  expect(page.html).not.toContain('manual review'); // our manual review is a different thing
+  const result = await submit(formFor(page.html, 'awaiting'));
+  expect(result.status).toBe(200);
+  expect(result.html).toContain('What happens next');
+  expect(result.html).toContain('awaiting_ondato_review');
+  // The command the page shows is the one that works: run it (as fetch) and Ondato's review is decided.
+  const commands = [
+    ...result.html.matchAll(/<pre>curl -s -X POST (\S+) [^<]*-d &#39;(\{[^<]*\})&#39;<\/pre>/g),
+  ];
+  expect(commands).toHaveLength(2);
+  const [, url, body] = commands[0];
+  const decided = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body.replace(/&#34;/g, '"'),
+  });
+  expect(decided.status).toBe(200);
+  const state = await sim.control.verification(id);
+  expect((state.identification as { status?: string }).status).toBe('Approved');
+});
