@@ -42,6 +42,19 @@ interface StartedStack {
   devServerPid: number;
 }
 
+/** Runs one command line the demo printed, as a newcomer would paste it into a shell. */
+function runPrinted(output: string, marker: string): Promise<{ code: number | null; output: string }> {
+  const line = output.split('\n').find((candidate) => candidate.includes(marker));
+  if (!line) throw new Error(`the demo printed no command with ${marker}:\n${output}`);
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', line.trim()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output: text }));
+  });
+}
+
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('npm', command, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,7 +122,8 @@ describe('npm start', () => {
       TEMPORAL_DB_FILE: dbFile,
       DOCUMENT_DIR: path.join(dataDir, 'documents'),
       SIMULATOR_STATE_FILE: path.join(dataDir, 'simulator.json'),
-      LOG_LEVEL: 'warn',
+      // info, as a newcomer runs it: the test checks what the terminal shows (and what it no longer shows).
+      LOG_LEVEL: 'info',
     };
   });
 
@@ -130,6 +144,82 @@ describe('npm start', () => {
     expect(demo.output).toContain('customer URL:  http://127.0.0.1:');
     expect(demo.output).toContain('outcome: approved');
     expect(demo.code).toBe(0);
+
+    // The README's demo command again: the customer's onboarding completed, so the demo says how it ended and
+    // starts a new one under a fresh id instead of failing with the API's 409.
+    const again = await run(['run', 'demo', '--', '--customer', 'c-stack-1'], env);
+    expect(again.output).toContain('customer c-stack-1 already has a completed onboarding: outcome approved');
+    expect(again.output).toMatch(
+      /starting a new onboarding under a fresh customer id instead: c-stack-1-\w{6}/,
+    );
+    expect(again.output).toMatch(/onboarding onboarding-c-stack-1-\w{6} \(HTTP 201\)/);
+    expect(again.code).toBe(0);
+
+    // The UI's codec calls stay out of the terminal at info; ordinary requests still show.
+    const decoded = await fetch(`http://127.0.0.1:${ports[0]}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'codec-call-1' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    expect(decoded.status).toBe(200);
+    await fetch(`http://127.0.0.1:${ports[0]}/v1/onboardings/c-stack-1`, {
+      headers: { authorization: 'Bearer dev-api-key', 'x-request-id': 'read-after-codec-1' },
+    });
+    // One process logs in order: once the later request's line is out, the codec call's would be too.
+    await waitFor(async () => (stack?.output().includes('read-after-codec-1') ? true : undefined));
+    expect(stack.output()).not.toContain('codec-call-1');
+
+    // A run in our manual review: --wait gives up after its deadline, names the stage and the command that
+    // decides it; that command, pasted into a shell, finishes the run.
+    const review = await run(
+      [
+        'run',
+        'demo',
+        '--',
+        '--customer',
+        'c-stack-3',
+        '--outcome',
+        'review',
+        '--wait',
+        '--wait-seconds',
+        '4',
+      ],
+      env,
+    );
+    expect(review.output).toContain(
+      'still waiting after 4 s in stage manual_review: waiting for manual review',
+    );
+    expect(review.code).toBe(2);
+    const decision = await runPrinted(review.output, '/v1/onboardings/c-stack-3/review');
+    expect(decision.output).toContain('"outcome":"approved"');
+
+    // A run in Ondato's own review: the same, with the simulator's control API as Ondato's reviewer.
+    const ondato = await run(
+      [
+        'run',
+        'demo',
+        '--',
+        '--customer',
+        'c-stack-4',
+        '--outcome',
+        'ondato-review',
+        '--wait',
+        '--wait-seconds',
+        '4',
+      ],
+      env,
+    );
+    expect(ondato.output).toContain("in stage awaiting_ondato_review: waiting for Ondato's own review");
+    expect(ondato.code).toBe(2);
+    expect((await runPrinted(ondato.output, '/_sim/identifications/')).code).toBe(0);
+    const ondatoDecided = await waitFor(async () => {
+      const response = await fetch(`http://127.0.0.1:${ports[0]}/v1/onboardings/c-stack-4`, {
+        headers: { authorization: 'Bearer dev-api-key' },
+      });
+      const body = (await response.json()) as { outcome?: string };
+      return body.outcome === 'approved' ? body : undefined;
+    });
+    expect(ondatoDecided).toMatchObject({ outcome: 'approved' });
     // A second run stays open across the restart: the customer has the link but has not finished yet.
     const open = await run(['run', 'demo', '--', '--customer', 'c-stack-2'], env);
     expect(open.code).toBe(0);
