@@ -258,7 +258,7 @@ describe('Temporal connection over TLS', () => {
     const worker = await runWorkerProcess(noCertificate);
     expect(worker.status).toBe(1);
     expect(worker.stderr).toMatch(
-      /\[worker\] fatal: cannot connect to Temporal at .* over TLS \(CA .*ca\.pem, no client certificate\): .*transport error/,
+      /\[worker\] fatal: cannot connect to Temporal at .* over TLS \(CA .*ca\.pem, no client certificate\): (Failed to call GetSystemInfo|.*transport)/,
     );
   });
 
