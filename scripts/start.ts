@@ -143,10 +143,10 @@ async function main(): Promise<void> {
       `  API docs     ${apiUrl}/docs`,
       `  Temporal UI  ${devServer.uiUrl}   (payloads decrypted through ${apiUrl}/codec, ${codecAccess(config.codec.endpointAccess)})`,
       simulator
-        ? `  Ondato       simulator at ${simulator.url}`
+        ? `  Ondato       simulator at ${simulator.url}   (controls: ${simulator.url}/_sim, see docs/simulator.md)`
         : `  Ondato       ${config.ondato.environment} (${config.ondato.hosts.idvApiUrl})`,
       '',
-      '  Try it:      npm run demo -- --customer c-42',
+      '  Try it:      npm run demo -- --customer c-42   (--outcome approved|rejected|review|ondato-review, --wait)',
       '  Stop:        Ctrl-C',
       '',
     ];

@@ -136,6 +136,7 @@ describe('npm start', () => {
     stack = await startStack(env, dbFile);
     process.stdout.write(`npm start → ready in ${stack.readyMs} ms\n`);
     expect(stack.output()).toContain(`http://127.0.0.1:${ports[3]}`); // the banner names the Temporal UI
+    expect(stack.output()).toContain('/_sim, see docs/simulator.md'); // and where the simulator's controls are
 
     const demo = await run(
       ['run', 'demo', '--', '--customer', 'c-stack-1', '--complete', 'approved', '--wait'],
