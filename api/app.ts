@@ -11,6 +11,7 @@ import type { AppConfig } from '../config';
 import { errorHandler, notFoundHandler } from './errors';
 import { requestLogging, routeOf } from './logging';
 import { codecRoutes } from './routes/codec';
+import { OnboardingLister } from './list-onboardings';
 import { ApiMetrics } from './metrics';
 import { OnboardingService } from './onboarding-service';
 import { onboardingRoutes } from './routes/onboardings';
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): express.Express {
         startWaitMs: api.startWaitMs,
         callTimeoutMs: api.temporalTimeoutMs,
       }),
+      lister: new OnboardingLister({ client: deps.temporal, callTimeoutMs: api.temporalTimeoutMs }),
       apiKeys: api.keys,
       opsKeys: api.opsKeys,
       bodyLimit: api.bodyLimit,

@@ -1,13 +1,14 @@
 /**
- * Who may call what. Product backends: a bearer API key. Ops tooling: a bearer ops key (routes that repair
- * runs). Ondato's webhooks: Basic credentials, optionally an
+ * Who may call what. Product backends: a bearer API key (start, read). Ops tooling: a bearer ops key (review,
+ * cancel, retry, resume, list, read); each key has an identity, which decisions record. Ondato's webhooks: Basic credentials, optionally an
  * HMAC signature over the raw body and a source-IP allow-list.
  *
  * Every secret comparison hashes both sides first and compares the digests with `timingSafeEqual`: equal
  * lengths always, and the time taken says nothing about how much of a guess was right.
  */
 import { BlockList, isIP } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { KeyIdentity } from '../config/api-keys';
 import {
   checkSignature,
   constantTimeEqual,
@@ -49,16 +50,88 @@ export function requireBearerToken(
   };
 }
 
-/** `Authorization: Bearer <key>` with one of the configured keys, or 401. */
-export function requireApiKey(apiKeys: readonly string[]): RequestHandler {
-  return requireBearerToken(apiKeys, API_REALM, 'A valid API key is required (Authorization: Bearer <key>)');
+/** Product backends (start, read) and ops tooling (review, cancel, retry, resume, list, read). */
+export type Role = 'backend' | 'ops';
+
+/** Who called: the role of the key and the identity it was configured with (config/api-keys.ts). */
+export interface Caller {
+  role: Role;
+  identity: string;
 }
 
-const OPS_REALM = 'Bearer realm="onboarding-ops"';
+export type RoleKeys = Record<Role, readonly KeyIdentity[]>;
 
-/** `Authorization: Bearer <key>` with one of the configured ops keys, or 401 (a product API key is not one). */
-export function requireOpsKey(opsKeys: readonly string[]): RequestHandler {
-  return requireBearerToken(opsKeys, OPS_REALM, 'An ops key is required (Authorization: Bearer <ops key>)');
+/** The caller a bearer token belongs to; every key of every role is compared, so timing does not tell which. */
+export function identifyCaller(token: string, keys: RoleKeys): Caller | undefined {
+  let caller: Caller | undefined;
+  for (const role of ['backend', 'ops'] as const) {
+    for (const entry of keys[role]) {
+      if (constantTimeEqual(token, entry.key) && !caller) caller = { role, identity: entry.identity };
+    }
+  }
+  return caller;
+}
+
+const ROLE_KEYS: Record<Role, string> = {
+  backend: 'an API key (API_KEYS)',
+  ops: 'an ops key (API_OPS_KEYS)',
+};
+
+/**
+ * `Authorization: Bearer <key>` with a key of one of `roles`: 401 without a known key, 403 with a known key of
+ * another role (the reason names the role needed). The caller is left in `res.locals` (see `callerOf`).
+ */
+export function requireRole(
+  keys: RoleKeys,
+  roles: readonly [Role, ...Role[]],
+  action: string,
+): RequestHandler {
+  const needed = roles.map((role) => ROLE_KEYS[role]).join(' or ');
+  return (req, res, next) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+    const caller = match ? identifyCaller(match[1], keys) : undefined;
+    if (!caller) {
+      next(
+        new ApiError(
+          401,
+          'unauthorized',
+          `A valid key is required to ${action}: ${needed} as the bearer token`,
+          undefined,
+          {
+            'WWW-Authenticate': match ? `${API_REALM}, error="invalid_token"` : API_REALM,
+          },
+        ),
+      );
+      return;
+    }
+    if (!roles.includes(caller.role)) {
+      next(
+        new ApiError(
+          403,
+          'forbidden',
+          `Only ${needed} may ${action}; this key is ${ROLE_KEYS[caller.role]}`,
+          {
+            role: caller.role,
+            requiredRoles: roles,
+          },
+        ),
+      );
+      return;
+    }
+    (res.locals as CallerLocals).caller = caller;
+    next();
+  };
+}
+
+interface CallerLocals {
+  caller?: Caller;
+}
+
+/** The caller `requireRole` admitted; a handler behind it always has one. */
+export function callerOf(res: Response): Caller {
+  const caller = (res.locals as CallerLocals).caller;
+  if (!caller) throw new Error('callerOf: the route has no requireRole in front of it');
+  return caller;
 }
 
 export interface WebhookAuthSettings {

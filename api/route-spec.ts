@@ -11,8 +11,12 @@ import type { ErrorCode } from './errors';
 
 export type HttpMethod = 'get' | 'post' | 'options';
 export type OperationTag = 'Onboardings' | 'Webhooks' | 'Codec' | 'Operations';
-/** The security schemes of the document; `none` for open routes. */
-export type OperationSecurity = 'apiKey' | 'opsKey' | 'webhookBasic' | 'codecToken' | 'none';
+/**
+ * The security schemes of the document; `none` for open routes. `apiKey`: a product backend's key only;
+ * `opsKey`: an ops key only; `apiKeyOrOpsKey`: either (reads).
+ */
+export type OperationSecurity =
+  'apiKey' | 'opsKey' | 'apiKeyOrOpsKey' | 'webhookBasic' | 'codecToken' | 'none';
 /** Response headers the document describes (./openapi/document.ts); a declared one is always sent. */
 export type ResponseHeader = 'Location' | 'Retry-After';
 
@@ -37,6 +41,8 @@ export interface Operation {
   security: OperationSecurity;
   /** One field per `:name` in the path (checked when the route is registered). */
   params?: z.ZodObject;
+  /** The query string's parameters (all strings as sent). */
+  query?: z.ZodObject;
   /** A JSON request body. */
   body?: { schema: z.ZodType; description?: string };
   /** Every status the route can answer (bar a 500 `internal`, which no caller can act on). */

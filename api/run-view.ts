@@ -3,7 +3,7 @@
  * view, from whatever the run offers (the state query, the decision record, or only its description: memo and
  * search attributes). Pure: no Temporal calls, no refusals.
  */
-import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import {
   OnboardingStageKey,
   OutcomeKey,
@@ -37,11 +37,14 @@ export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function workflowStatus(description: WorkflowExecutionDescription): WorkflowStatus {
+export function workflowStatus(description: Pick<WorkflowExecutionInfo, 'status'>): WorkflowStatus {
   return workflowStatusSchema.parse(description.status.name);
 }
 
-export function memoString(description: WorkflowExecutionDescription, key: string): string | undefined {
+export function memoString(
+  description: Pick<WorkflowExecutionInfo, 'memo'>,
+  key: string,
+): string | undefined {
   const value = description.memo?.[key];
   return typeof value === 'string' ? value : undefined;
 }
@@ -50,7 +53,9 @@ export function memoString(description: WorkflowExecutionDescription, key: strin
  * The stage the run last recorded (for a closed run: the stage it closed in): its memo, or else its search
  * attribute, which the run also sets before its first stage change.
  */
-export function recordedStage(description: WorkflowExecutionDescription): OnboardingStatus['stage'] {
+export function recordedStage(
+  description: Pick<WorkflowExecutionInfo, 'memo' | 'typedSearchAttributes'>,
+): OnboardingStatus['stage'] {
   return (
     stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]) ??
     stageSchema.parse(description.typedSearchAttributes.get(OnboardingStageKey))
@@ -189,7 +194,9 @@ export function withFailure(
 }
 
 /** The outcome search attribute of a run (set once the run decided, also when it did not complete). */
-export function outcomeOf(description: WorkflowExecutionDescription): OnboardingStatus['outcome'] {
+export function outcomeOf(
+  description: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>,
+): OnboardingStatus['outcome'] {
   return outcomeSchema.parse(description.typedSearchAttributes.get(OutcomeKey));
 }
 

@@ -206,27 +206,35 @@ export const retryOnboardingRequestSchema = component(z.strictObject(onboardingO
 
 export const reviewRequestSchema = component(
   z.strictObject({
-    reviewerId: nonBlankText(200).describe('Who decided: an ops user id, never a name'),
+    reviewerId: nonBlankText(200)
+      .optional()
+      .describe(
+        "Ignored for the record (kept for compatibility, logged): the decision records the ops key's identity",
+      ),
     decision: z.enum(['approved', 'rejected']),
     note: z.string().max(2000).optional(),
   }),
-  { id: 'ReviewRequest', examples: [{ reviewerId: 'ops-7', decision: 'approved' }] },
+  { id: 'ReviewRequest', examples: [{ decision: 'approved', note: 'documents checked by hand' }] },
 );
 
 export const cancelRequestSchema = component(
   z.strictObject({
-    requestedBy: nonBlankText(200),
+    requestedBy: nonBlankText(200)
+      .optional()
+      .describe("Ignored for the record (logged): the cancellation records the ops key's identity"),
     reason: z.string().max(500).optional(),
   }),
-  { id: 'CancelRequest', examples: [{ requestedBy: 'backend', reason: 'customer_closed_account' }] },
+  { id: 'CancelRequest', examples: [{ reason: 'customer_closed_account' }] },
 );
 
 export const resumeRequestSchema = component(
   z.strictObject({
-    requestedBy: nonBlankText(200).describe('Who resumed the run: an ops user id, never a name'),
+    requestedBy: nonBlankText(200)
+      .optional()
+      .describe("Ignored for the record (logged): the resume records the ops key's identity"),
     note: z.string().max(2000).optional(),
   }),
-  { id: 'ResumeRequest', examples: [{ requestedBy: 'ops-7', note: 'Ondato credentials rotated' }] },
+  { id: 'ResumeRequest', examples: [{ note: 'Ondato credentials rotated' }] },
 );
 
 export type StartOnboardingRequest = z.output<typeof startOnboardingRequestSchema>;
@@ -240,7 +248,8 @@ export type _TimeoutsFitWorkflow = Assignable<
   NonNullable<StartOnboardingRequest['timeouts']>,
   Partial<OnboardingTimeouts>
 >;
-export type _ResumeFitsWorkflow = Assignable<ResumeRequest, ResumeInput>;
+/** The body plus the ops key's identity (the route adds it) must fit what the workflow takes. */
+export type _ResumeFitsWorkflow = Assignable<ResumeRequest & { requestedBy: string }, ResumeInput>;
 
 // ---- responses ----
 
@@ -546,3 +555,92 @@ export const healthSchema = component(
   }),
   { id: 'Health', examples: [{ status: 'ok', temporal: 'reachable' }] },
 );
+
+// ---- the list of onboardings (GET /v1/onboardings) ----
+
+/** A customer id's first characters: the customer id alphabet, so it goes into a visibility query as it is. */
+export const CUSTOMER_ID_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+/** Temporal's page token, base64url: the API hands it out and takes it back without reading it. */
+export const PAGE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,4096}$/;
+export const MAX_LIST_PAGE_SIZE = 100;
+export const DEFAULT_LIST_PAGE_SIZE = 20;
+
+const instant = z.iso
+  .datetime({ offset: true })
+  .describe('An ISO 8601 date-time with Z or an offset, e.g. 2026-11-29T10:00:00Z');
+
+export const listOnboardingsQuerySchema = z.strictObject({
+  stage: stage
+    .optional()
+    .describe('Only runs that last recorded this stage (manual_review: the review queue)'),
+  outcome: outcome.optional().describe('Only runs with this outcome'),
+  customerIdPrefix: z
+    .string()
+    .regex(
+      CUSTOMER_ID_PREFIX_PATTERN,
+      'letters, digits and . _ : - (up to 100, starting with a letter or digit)',
+    )
+    .optional()
+    .describe('Only customers whose id starts with this'),
+  startedAfter: instant.optional().describe('Only runs started at or after this instant'),
+  startedBefore: instant.optional().describe('Only runs started before this instant'),
+  pageSize: z
+    .string()
+    .regex(/^(?:[1-9]\d?|100)$/, `a whole number from 1 to ${MAX_LIST_PAGE_SIZE}`)
+    .optional()
+    .describe(`Runs per page, 1 to ${MAX_LIST_PAGE_SIZE} (default ${DEFAULT_LIST_PAGE_SIZE})`),
+  nextPageToken: z
+    .string()
+    .regex(PAGE_TOKEN_PATTERN, 'the nextPageToken of an earlier page, as it was')
+    .optional()
+    .describe('The nextPageToken of the previous page, with the same filters'),
+});
+export type ListOnboardingsQuery = z.output<typeof listOnboardingsQuerySchema>;
+
+const onboardingListItemSchema = z.object({
+  customerId: z.string(),
+  workflowId: z.string(),
+  runId: z.string(),
+  status: z.enum(WORKFLOW_STATUSES).describe('The Temporal run status'),
+  stage: stage.optional().describe('The stage the run last recorded'),
+  outcome: outcome.optional(),
+  startedAt: z.string(),
+  closedAt: z.string().optional(),
+  attentionReason: z
+    .string()
+    .optional()
+    .describe('Why a parked run (needs_attention) stopped: a failure type'),
+});
+export type OnboardingListItem = z.output<typeof onboardingListItemSchema>;
+
+export const onboardingListSchema = component(
+  z.object({
+    items: z.array(onboardingListItemSchema),
+    nextPageToken: z
+      .string()
+      .nullable()
+      .describe('Pass it back (with the same filters) for the next page; null on the last page'),
+  }),
+  {
+    id: 'OnboardingList',
+    description:
+      "Runs from Temporal's visibility store: ids, stages, outcomes and times, no personal data. Order: running runs first, most recently started first; then closed runs, most recently closed first (Temporal's own order; it cannot sort oldest first).",
+    examples: [
+      {
+        items: [
+          {
+            customerId: 'c-42',
+            workflowId: 'onboarding-c-42',
+            runId: '0195d7a0-8c4b-7d5e-9b1c-3f2a1e4d5c6b',
+            status: 'RUNNING',
+            stage: 'manual_review',
+            outcome: 'manual_review',
+            startedAt: '2026-11-26T10:00:00.000Z',
+          },
+        ],
+        nextPageToken: null,
+      },
+    ],
+  },
+);
+export type OnboardingList = z.output<typeof onboardingListSchema>;

@@ -4,6 +4,7 @@
  * sections it needs, never raw variable names.
  */
 import { KeyRing } from '../codec/keys';
+import { keysOf } from './api-keys';
 import { DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
 import type {
   AppConfig,
@@ -70,10 +71,10 @@ function checkProductionSecrets(env: Env): string[] {
     if (env[name] === devValue)
       problems.push(`${name}: must be set explicitly when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
-  if (env.API_KEYS.includes(DEV_DEFAULTS.apiKey)) {
+  if (keysOf(env.API_KEYS).includes(DEV_DEFAULTS.apiKey)) {
     problems.push(`API_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
-  if (env.API_OPS_KEYS.includes(DEV_DEFAULTS.opsKey)) {
+  if (keysOf(env.API_OPS_KEYS).includes(DEV_DEFAULTS.opsKey)) {
     problems.push(`API_OPS_KEYS: the development key must not be used when ONDATO_ENV=${env.ONDATO_ENV}`);
   }
   const devKey = Buffer.from(DEV_DEFAULTS.codecKey, 'base64');
@@ -162,7 +163,8 @@ function resolveDocuments(env: Env): DocumentSettings {
 
 /** An ops key that is also a product key would let every product backend repair runs. */
 function checkKeySeparation(env: Env): string[] {
-  const shared = env.API_OPS_KEYS.filter((key) => env.API_KEYS.includes(key));
+  const productKeys = keysOf(env.API_KEYS);
+  const shared = keysOf(env.API_OPS_KEYS).filter((key) => productKeys.includes(key));
   return shared.length > 0 ? ['API_OPS_KEYS: a key must not also be one of API_KEYS'] : [];
 }
 

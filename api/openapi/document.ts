@@ -72,6 +72,7 @@ export interface DocumentOptions {
 function securityOf(operation: Operation, options: DocumentOptions): ZodOpenApiOperationObject['security'] {
   if (operation.security === 'none') return [];
   if (operation.security === 'codecToken' && options.codecAccess === 'open') return [];
+  if (operation.security === 'apiKeyOrOpsKey') return [{ apiKey: [] }, { opsKey: [] }];
   return [{ [operation.security]: [] }];
 }
 
@@ -82,7 +83,14 @@ function operationObject(operation: Operation, options: DocumentOptions): ZodOpe
     ...(operation.description ? { description: operation.description } : {}),
     tags: [operation.tag],
     security: securityOf(operation, options),
-    ...(operation.params ? { requestParams: { path: operation.params } } : {}),
+    ...(operation.params || operation.query
+      ? {
+          requestParams: {
+            ...(operation.params ? { path: operation.params } : {}),
+            ...(operation.query ? { query: operation.query } : {}),
+          },
+        }
+      : {}),
     ...(operation.body
       ? {
           requestBody: {
@@ -124,8 +132,17 @@ export function buildOpenApiDocument(
       // The error shape with every code; each error response narrows it to its own codes.
       schemas: { Error: errorResponseSchema },
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' },
-        opsKey: { type: 'http', scheme: 'bearer', description: 'An ops key from API_OPS_KEYS' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "A product backend's key from API_KEYS (role backend: start, read)",
+        },
+        opsKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An ops key from API_OPS_KEYS (role ops: review, cancel, retry, resume, list, read); decisions record its identity',
+        },
         webhookBasic: { type: 'http', scheme: 'basic', description: 'WEBHOOK_USERNAME / WEBHOOK_PASSWORD' },
         codecToken: { type: 'http', scheme: 'bearer', description: 'A token from CODEC_ENDPOINT_TOKENS' },
       },

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
-import { apiEnv, bearer, captureLogs, REGISTRATION } from './support/api-env';
+import { apiEnv, bearer, captureLogs, OPS_KEY, REGISTRATION } from './support/api-env';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -68,7 +68,7 @@ describe('callbackUrl at start', () => {
   it('refuses the same on retry', async () => {
     const response = await request(app)
       .post('/v1/onboardings/c-callback-1/retry')
-      .set('authorization', bearer())
+      .set('authorization', bearer(OPS_KEY))
       .send({ registration: REGISTRATION, callbackUrl: 'http://10.0.0.1/x' });
     expect(response.status).toBe(400);
     expect(response.body.error.details[0].path).toBe('callbackUrl');

@@ -6,7 +6,14 @@
 import request from 'supertest';
 import type { OnboardingLink, OnboardingStatus } from '../../api/schemas';
 import { waitFor } from '../helpers/wait-for';
-import { bearer, createApiTestEnv, REGISTRATION, uniqueCustomerId, type ApiTestEnv } from './support/api-env';
+import {
+  bearer,
+  createApiTestEnv,
+  OPS_KEY,
+  REGISTRATION,
+  uniqueCustomerId,
+  type ApiTestEnv,
+} from './support/api-env';
 
 const WEBHOOK_DRIVEN_TIMEOUTS = {
   customerDeadlineMs: 120_000,
@@ -106,7 +113,7 @@ describe('end to end over HTTP', () => {
 
     const retried = await request(env.app)
       .post(`/v1/onboardings/${customerId}/retry`)
-      .set('Authorization', bearer())
+      .set('Authorization', bearer(OPS_KEY))
       .send({
         registration: REGISTRATION,
         callbackUrl: env.callbacks.url,

@@ -9,6 +9,8 @@ import {
   bearer,
   createApiTestEnv,
   FAST_TIMEOUTS,
+  OPS_IDENTITY,
+  OPS_KEY,
   REGISTRATION,
   uniqueCustomerId,
   type ApiTestEnv,
@@ -36,7 +38,7 @@ describe('onboarding routes', () => {
   const post = (customerId: string, action: 'review' | 'cancel' | 'retry', body: unknown) =>
     request(env.app)
       .post(`/v1/onboardings/${customerId}/${action}`)
-      .set('Authorization', bearer())
+      .set('Authorization', bearer(OPS_KEY))
       .send(body as object);
 
   /** Polls the state until `accept` holds; returns the last state. */
@@ -111,7 +113,8 @@ describe('onboarding routes', () => {
     expect(reviewed.body).toMatchObject({
       customerId,
       outcome: 'approved',
-      review: { reviewerId: 'ops-7', decision: 'approved', note: 'selfie ok' },
+      // The ops key's identity, not the reviewerId the body claims.
+      review: { reviewerId: OPS_IDENTITY, decision: 'approved', note: 'selfie ok' },
     });
 
     const done = await waitForStatus(customerId, (s) => s.status === 'COMPLETED', 'completion');
@@ -150,7 +153,7 @@ describe('onboarding routes', () => {
     expect(running.status).toBe(409);
     expect(running.body.error.code).toBe('onboarding_running');
 
-    const invalid = await post(customerId, 'cancel', { reason: 'no requester' });
+    const invalid = await post(customerId, 'cancel', { reason: 'no requester', requestedBy: ' ' });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.details).toEqual([{ path: 'requestedBy', message: expect.any(String) }]);
 
@@ -161,7 +164,7 @@ describe('onboarding routes', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({
       outcome: 'cancelled',
-      reasons: ['cancelled_by:backend', 'cancel_reason:duplicate_account'],
+      reasons: [`cancelled_by:${OPS_IDENTITY}`, 'cancel_reason:duplicate_account'],
     });
 
     await waitForStatus(customerId, (s) => s.status === 'COMPLETED', 'the cancelled run to close');

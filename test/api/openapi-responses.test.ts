@@ -206,8 +206,9 @@ describe('OpenAPI document against real answers', () => {
     get: (path: string) => request(app).get(path).set('Authorization', bearer()),
     post: (path: string, body: object) => request(app).post(path).set('Authorization', bearer()).send(body),
   });
-  /** Resume is for ops: their key, not a product backend's. */
+  /** Review, cancel, retry, resume and the list are for ops: their key, not a product backend's. */
   const ops = (app: Express = env.app) => ({
+    get: (path: string) => request(app).get(path).set('Authorization', bearer(OPS_KEY)),
     post: (path: string, body: object) =>
       request(app).post(path).set('Authorization', bearer(OPS_KEY)).send(body),
   });
@@ -264,11 +265,11 @@ describe('OpenAPI document against real answers', () => {
       expect((await checked(api().get(`/v1/onboardings/${customerId}`))).status).toBe(200);
 
       const early = await checked(
-        api().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
+        ops().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
       );
       expect(early.body.error.code).toBe('no_review_pending');
       const running = await checked(
-        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+        ops().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
       );
       expect(running.body.error.code).toBe('onboarding_running');
 
@@ -279,12 +280,12 @@ describe('OpenAPI document against real answers', () => {
       });
       await waitForState(customerId, (state) => state.stage === 'manual_review');
       const reviewed = await checked(
-        api().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
+        ops().post(`/v1/onboardings/${customerId}/review`, { reviewerId: 'ops-1', decision: 'approved' }),
       );
       expect(reviewed.status).toBe(200);
       await waitForState(customerId, (state) => state.status === 'COMPLETED');
       const approved = await checked(
-        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+        ops().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
       );
       expect(approved.body.error.code).toBe('onboarding_approved');
       const completed = await checked(api().post('/v1/onboardings', startBody(customerId)));
@@ -294,24 +295,26 @@ describe('OpenAPI document against real answers', () => {
       const other = uniqueCustomerId('oa');
       await checked(api().post('/v1/onboardings', startBody(other)));
       expect(
-        (await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }))).status,
+        (await checked(ops().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }))).status,
       ).toBe(200);
       await waitForState(other, (state) => state.status === 'COMPLETED');
       // The same request again joins the first (200, its result); another one is refused.
-      const same = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      const same = await checked(ops().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
       expect(same.body.outcome).toBe('cancelled');
-      const twice = await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'ops' }));
+      const twice = await checked(
+        ops().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'ops', reason: 'another_request' }),
+      );
       expect(twice.body.error.code).toBe('already_decided');
       const retryBody = { registration: REGISTRATION, timeouts: FAST_TIMEOUTS };
-      const retried = await checked(api().post(`/v1/onboardings/${other}/retry`, retryBody));
+      const retried = await checked(ops().post(`/v1/onboardings/${other}/retry`, retryBody));
       expect(retried.status).toBe(201);
 
       // Two retries at once: one starts the run; the other joins it (200) or finds it running (409).
-      await checked(api().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
+      await checked(ops().post(`/v1/onboardings/${other}/cancel`, { requestedBy: 'backend' }));
       await waitForState(other, (state) => state.status === 'COMPLETED');
       const race = await Promise.all([
-        checked(api().post(`/v1/onboardings/${other}/retry`, retryBody)),
-        checked(api().post(`/v1/onboardings/${other}/retry`, retryBody)),
+        checked(ops().post(`/v1/onboardings/${other}/retry`, retryBody)),
+        checked(ops().post(`/v1/onboardings/${other}/retry`, retryBody)),
       ]);
       expect(race.map((response) => response.status)).toContain(201);
     });
@@ -324,7 +327,7 @@ describe('OpenAPI document against real answers', () => {
       // The start answers as soon as the run knows it failed; the run closes once it told the backend.
       await waitForState(customerId, (state) => state.status === 'FAILED');
       const again = await checked(
-        api().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+        ops().post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
       );
       expect(again.body.error.code).toBe('ondato_rejected');
     });
@@ -361,11 +364,11 @@ describe('OpenAPI document against real answers', () => {
       expect(slow.status).toBe(202);
       // No worker to run them: Temporal holds each message for the run (202, what is pending).
       const held = [
-        api(strict).post(`/v1/onboardings/${customerId}/review`, {
+        ops(strict).post(`/v1/onboardings/${customerId}/review`, {
           reviewerId: 'ops-1',
           decision: 'approved',
         }),
-        api(strict).post(`/v1/onboardings/${customerId}/cancel`, { requestedBy: 'backend' }),
+        ops(strict).post(`/v1/onboardings/${customerId}/cancel`, { requestedBy: 'backend' }),
         request(strict)
           .post(`/v1/onboardings/${customerId}/resume`)
           .set('Authorization', bearer(OPS_KEY))
@@ -378,7 +381,7 @@ describe('OpenAPI document against real answers', () => {
       }
       await strictClient.workflow.getHandle(onboardingWorkflowId(customerId)).terminate('retried below');
       const retried = await checked(
-        api(strict).post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
+        ops(strict).post(`/v1/onboardings/${customerId}/retry`, { registration: REGISTRATION }),
       );
       expect(retried.status).toBe(202);
     });
@@ -387,11 +390,11 @@ describe('OpenAPI document against real answers', () => {
       // First: the readiness probe's call keeps retrying in the background for a while after its answer.
       expect((await checked(request(down).get('/readyz'))).status).toBe(503);
       const nobody = uniqueCustomerId('nobody');
-      // Each action with the key it needs: resume is the ops' (a product key is refused there).
+      // Each action with the key it needs: start is the product backend's, the others the ops'.
       const actions = [
-        ['review', { reviewerId: 'ops-1', decision: 'approved' }, API_KEY],
-        ['cancel', { requestedBy: 'backend' }, API_KEY],
-        ['retry', { registration: REGISTRATION }, API_KEY],
+        ['review', { reviewerId: 'ops-1', decision: 'approved' }, OPS_KEY],
+        ['cancel', { requestedBy: 'backend' }, OPS_KEY],
+        ['retry', { registration: REGISTRATION }, OPS_KEY],
         ['resume', { requestedBy: 'ops-1' }, OPS_KEY],
       ] as const;
       const posts: Array<[string, object, string]> = [
@@ -421,9 +424,26 @@ describe('OpenAPI document against real answers', () => {
         const path = `/v1/onboardings/${nobody}/${action}`;
         expect((await checked(post(env.app, path, key).send(body))).status).toBe(404);
       }
-      // A product backend's key does not resume runs.
-      const productKey = await checked(api().post(`/v1/onboardings/${nobody}/resume`, { requestedBy: 'x' }));
-      expect(productKey.status).toBe(401);
+      // A known key of the wrong role: 403 with the role it needs, before anything else is looked at.
+      for (const [action, body] of actions) {
+        const productKey = await checked(api().post(`/v1/onboardings/${nobody}/${action}`, body));
+        expect(productKey.status).toBe(403);
+        expect(productKey.body.error.message).toMatch(/ops key/);
+      }
+      const opsStart = await checked(ops().post('/v1/onboardings', startBody(nobody)));
+      expect(opsStart.status).toBe(403);
+      expect(opsStart.body.error.message).toMatch(/API key/);
+      // Ops read a run too.
+      expect((await checked(ops().get(`/v1/onboardings/${nobody}`))).status).toBe(404);
+      // The list: ops only, validated query, Temporal away.
+      const queue = await checked(ops().get('/v1/onboardings?stage=manual_review&pageSize=5'));
+      expect(queue.status).toBe(200);
+      const tooMany = await checked(ops().get('/v1/onboardings?pageSize=101'));
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.error.details).toEqual([{ path: 'pageSize', message: expect.any(String) }]);
+      expect((await checked(request(env.app).get('/v1/onboardings'))).status).toBe(401);
+      expect((await checked(api().get('/v1/onboardings'))).status).toBe(403);
+      expect((await checked(ops(down).get('/v1/onboardings'))).status).toBe(503);
       expect((await checked(api().get(`/v1/onboardings/${nobody}`))).status).toBe(404);
       expect((await checked(api().get('/v1/onboardings/-bad%20id'))).status).toBe(400);
       expect((await checked(request(env.app).get(`/v1/onboardings/${nobody}`))).status).toBe(401);

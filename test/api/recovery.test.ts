@@ -15,11 +15,13 @@ import { loadConfig } from '../../config';
 import { onboardingWorkflowId } from '../../contract';
 import { waitFor } from '../helpers/wait-for';
 import {
+  API_KEY,
   apiEnv,
   bearer,
   captureLogs,
   createApiTestEnv,
   FAST_TIMEOUTS,
+  OPS_IDENTITY,
   OPS_KEY,
   REGISTRATION,
   uniqueCustomerId,
@@ -51,7 +53,7 @@ describe('parked, failed and replaced runs', () => {
   const retry = (customerId: string) =>
     request(env.app)
       .post(`/v1/onboardings/${customerId}/retry`)
-      .set('Authorization', bearer())
+      .set('Authorization', bearer(OPS_KEY))
       .send({ registration: REGISTRATION, timeouts: FAST_TIMEOUTS });
   const resume = (customerId: string, body: object, key = OPS_KEY) =>
     request(env.app)
@@ -112,17 +114,15 @@ describe('parked, failed and replaced runs', () => {
       });
       expect(JSON.stringify(parked)).not.toContain(ONDATO_FREE_TEXT);
 
-      // Product backends cannot resume runs; ops must say who they are.
-      const productKey = await resume(customerId, { requestedBy: 'backend' }, 'test-api-key');
-      expect(productKey.status).toBe(401);
-      expect(productKey.body.error.code).toBe('unauthorized');
-      expect(productKey.headers['www-authenticate']).toBe(
-        'Bearer realm="onboarding-ops", error="invalid_token"',
-      );
+      // Product backends cannot resume runs (403: a known key of the wrong role); no key at all is a 401.
+      const productKey = await resume(customerId, { requestedBy: 'backend' }, API_KEY);
+      expect(productKey.status).toBe(403);
+      expect(productKey.body.error.code).toBe('forbidden');
+      expect(productKey.body.error.message).toMatch(/ops key/);
       expect((await request(env.app).post(`/v1/onboardings/${customerId}/resume`).send({})).status).toBe(401);
-      const nobody = await resume(customerId, { note: 'who?' });
-      expect(nobody.status).toBe(400);
-      expect(nobody.body.error.details).toEqual([{ path: 'requestedBy', message: expect.any(String) }]);
+      const blank = await resume(customerId, { requestedBy: ' ', note: 'who?' });
+      expect(blank.status).toBe(400);
+      expect(blank.body.error.details).toEqual([{ path: 'requestedBy', message: expect.any(String) }]);
       expect((await resume(customerId, { requestedBy: 'ops-7', extra: 1 })).status).toBe(400);
 
       const resumed = await resume(customerId, { requestedBy: 'ops-7', note: 'Ondato found it again' });
@@ -130,9 +130,10 @@ describe('parked, failed and replaced runs', () => {
       const view = resumed.body as OnboardingStatus;
       expect(view.stage).not.toBe('needs_attention');
       expect(view.attention).toBeUndefined();
+      // The ops key's identity is recorded, not the requestedBy the body claims.
       expect(view.resumes).toEqual([
         {
-          requestedBy: 'ops-7',
+          requestedBy: OPS_IDENTITY,
           note: 'Ondato found it again',
           step: 'fetching_results',
           reason: 'OndatoRequestRejected',
@@ -142,7 +143,7 @@ describe('parked, failed and replaced runs', () => {
       expect(env.logs.text()).toContain('"msg":"onboarding resumed"');
 
       const done = await waitForStatus(customerId, (s) => s.status === 'COMPLETED', 'the resumed run');
-      expect(done).toMatchObject({ outcome: 'approved', resumes: [{ requestedBy: 'ops-7' }] });
+      expect(done).toMatchObject({ outcome: 'approved', resumes: [{ requestedBy: OPS_IDENTITY }] });
       expect(await verificationsOf(customerId)).toEqual([link.idvId]);
 
       const closed = await resume(customerId, { requestedBy: 'ops-7' });
@@ -287,7 +288,7 @@ describe('parked, failed and replaced runs', () => {
       const { link, kycId } = await finishedAndWaiting(customerId);
       const cancelled = await request(env.app)
         .post(`/v1/onboardings/${customerId}/cancel`)
-        .set('Authorization', bearer())
+        .set('Authorization', bearer(OPS_KEY))
         .send({ requestedBy: 'backend' });
       expect(cancelled.status).toBe(200);
       await waitForStatus(customerId, (s) => s.status === 'COMPLETED', 'the cancelled run to close');

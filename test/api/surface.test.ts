@@ -20,6 +20,7 @@ import {
   bearer,
   captureLogs,
   envelope,
+  OPS_KEY,
   REGISTRATION,
   uniqueCustomerId,
   type LogCapture,
@@ -438,8 +439,9 @@ describe('API surface', () => {
         await request(down).get('/v1/onboardings/c-1').set('Authorization', bearer()),
         await request(down)
           .post('/v1/onboardings/c-1/cancel')
-          .set('Authorization', bearer())
+          .set('Authorization', bearer(OPS_KEY))
           .send({ requestedBy: 'ops' }),
+        await request(down).get('/v1/onboardings?stage=manual_review').set('Authorization', bearer(OPS_KEY)),
       ];
       for (const response of responses) {
         expect(response.status).toBe(503);

@@ -24,8 +24,10 @@ import { startCallbackReceiver, type CallbackReceiver } from '../../helpers/call
 import { TEST_CODEC_ENV } from '../../helpers/codec-keys';
 
 export const API_KEY = 'test-api-key';
-/** An ops key (API_OPS_KEYS): resume needs one; API keys are not ops keys. */
+/** An ops key (API_OPS_KEYS): review, cancel, retry, resume and list need one; API keys are not ops keys. */
 export const OPS_KEY = 'test-ops-key';
+/** The identity OPS_KEY is configured with (`identity:key`): decisions record it, not what a body claims. */
+export const OPS_IDENTITY = 'ops-desk';
 export const WEBHOOK_USER = 'ondato-hooks';
 export const WEBHOOK_PASSWORD = 'hook-password';
 export const CALLBACK_SECRET = 'callback-secret';
@@ -79,7 +81,7 @@ export function apiEnv(overrides: Record<string, string> = {}): Record<string, s
   return {
     NODE_ENV: 'test',
     API_KEYS: `other-key,${API_KEY}`,
-    API_OPS_KEYS: OPS_KEY,
+    API_OPS_KEYS: `${OPS_IDENTITY}:${OPS_KEY}`,
     WEBHOOK_USERNAME: WEBHOOK_USER,
     WEBHOOK_PASSWORD: WEBHOOK_PASSWORD,
     API_START_WAIT_MS: '10000',
