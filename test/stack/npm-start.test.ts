@@ -169,6 +169,9 @@ describe('npm start', () => {
     // One process logs in order: once the later request's line is out, the codec call's would be too.
     await waitFor(async () => (stack?.output().includes('read-after-codec-1') ? true : undefined));
     expect(stack.output()).not.toContain('codec-call-1');
+    // Quiet in the log, still counted.
+    const metrics = await (await fetch(`http://127.0.0.1:${ports[0]}/metrics`)).text();
+    expect(metrics).toMatch(/onboarding_api_http_requests_total\{[^}]*route="\/codec\/decode"[^}]*\} [1-9]/);
 
     // A run in our manual review: --wait gives up after its deadline, names the stage and the command that
     // decides it; that command, pasted into a shell, finishes the run.
