@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DEV_DEFAULTS, loadConfig } from '../config';
+import { parseKeyEntry } from '../config/api-keys';
 import type { CompleteRequest } from '../simulator/control-schemas';
 import { SimulatorControl } from '../simulator/control-client';
 import { SAMPLE_REGISTRATION } from '../simulator/sample-registration';
@@ -178,7 +179,9 @@ async function start(
 async function main(): Promise<number> {
   const options = parseOptions();
   const config = loadConfig();
-  const apiKey = config.api.keys[0];
+  // Entries may name their identity (`identity:key`): the bearer token is the key alone.
+  const apiKey = parseKeyEntry(config.api.keys[0]).key;
+  const opsKey = parseKeyEntry(config.api.opsKeys[0]).key;
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const at: Endpoints = {
     apiUrl: config.api.publicUrl,
@@ -188,7 +191,7 @@ async function main(): Promise<number> {
     uiUrl: (customerId) =>
       `http://127.0.0.1:${config.temporal.devServer.uiPort}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`CustomerId="${customerId}"`)}`,
     shownApiKey: apiKey === DEV_DEFAULTS.apiKey ? DEV_DEFAULTS.apiKey : '<API key>',
-    shownOpsKey: config.api.opsKeys[0] === DEV_DEFAULTS.opsKey ? DEV_DEFAULTS.opsKey : '<ops key>',
+    shownOpsKey: opsKey === DEV_DEFAULTS.opsKey ? DEV_DEFAULTS.opsKey : '<ops key>',
   };
 
   const { customerId, status, started } = await start(

@@ -124,6 +124,9 @@ describe('npm start', () => {
       SIMULATOR_STATE_FILE: path.join(dataDir, 'simulator.json'),
       // info, as a newcomer runs it: the test checks what the terminal shows (and what it no longer shows).
       LOG_LEVEL: 'info',
+      // Keys that name their identity, as a deployment configures them: the demo's commands still work.
+      API_KEYS: 'backend-demo:dev-api-key',
+      API_OPS_KEYS: 'ops-demo:dev-ops-key',
     };
   });
 
@@ -196,6 +199,7 @@ describe('npm start', () => {
     expect(review.code).toBe(2);
     const decision = await runPrinted(review.output, '/v1/onboardings/c-stack-3/review');
     expect(decision.output).toContain('"outcome":"approved"');
+    expect(decision.output).toContain('"reviewerId":"ops-demo"'); // the ops key's identity decided
 
     // A run in Ondato's own review: the same, with the simulator's control API as Ondato's reviewer.
     const ondato = await run(
