@@ -352,7 +352,7 @@ describe('OpenAPI document against real answers', () => {
       expect(resumed.status).toBe(200);
       await waitForState(customerId, (state) => state.status === 'COMPLETED');
       const closed = await checked(
-        ops().post(`/v1/onboardings/${customerId}/resume`, { requestedBy: 'ops-2' }),
+        ops().post(`/v1/onboardings/${customerId}/resume`, { note: 'another request' }),
       );
       expect(closed.body.error.code).toBe('not_parked');
     });
