@@ -90,19 +90,24 @@ function parseOptions(): {
       'wait-seconds': { type: 'string' },
     },
   });
-  const legacy = values.complete === undefined ? undefined : LEGACY_COMPLETE[values.complete];
+  const legacy =
+    values.complete !== undefined && Object.hasOwn(LEGACY_COMPLETE, values.complete)
+      ? LEGACY_COMPLETE[values.complete]
+      : undefined;
   if (values.complete !== undefined && legacy === undefined)
     throw new Error(`--complete takes approved | rejected | awaiting | aborted, not ${values.complete}`);
-  const outcome =
-    values.outcome === undefined
-      ? legacy
-      : z.enum(DEMO_OUTCOMES).parse(values.outcome, { reportInput: true });
+  const chosen = z.enum(DEMO_OUTCOMES).safeParse(values.outcome);
+  if (values.outcome !== undefined && !chosen.success)
+    throw new Error(`--outcome takes ${DEMO_OUTCOMES.join(' | ')}, not ${values.outcome}`);
+  const outcome = chosen.success ? chosen.data : legacy;
   const waitSeconds = z.coerce
     .number()
     .positive()
     .max(24 * 3600)
-    .parse(values['wait-seconds'] ?? DEFAULT_WAIT_SECONDS);
-  return { customer: values.customer, outcome, wait: values.wait, waitSeconds };
+    .safeParse(values['wait-seconds'] ?? DEFAULT_WAIT_SECONDS);
+  if (!waitSeconds.success)
+    throw new Error(`--wait-seconds takes a number of seconds, not ${values['wait-seconds']}`);
+  return { customer: values.customer, outcome, wait: values.wait, waitSeconds: waitSeconds.data };
 }
 
 /** What the run waits for in `stage`, and the command that would move it on. */

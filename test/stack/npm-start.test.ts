@@ -201,6 +201,12 @@ describe('npm start', () => {
     expect(decision.output).toContain('"outcome":"approved"');
     expect(decision.output).toContain('"reviewerId":"ops-demo"'); // the ops key's identity decided
 
+    const misspelt = await run(['run', 'demo', '--', '--outcome', 'manual'], env);
+    expect(misspelt.output).toContain(
+      '--outcome takes approved | rejected | review | ondato-review | aborted',
+    );
+    expect(misspelt.code).toBe(1);
+
     // A run in Ondato's own review: the same, with the simulator's control API as Ondato's reviewer.
     const ondato = await run(
       [
