@@ -21,20 +21,35 @@ export async function ensureNamespace(
   log: (line: string) => void,
 ): Promise<void> {
   const common = ['--address', address, '--namespace', NAMESPACE];
-  const exists = await runTool(cli, ['operator', 'namespace', 'describe', ...common]).then(
-    () => true,
-    (error: Error) => {
-      if (/not found|NotFound/i.test(error.message)) return false;
-      throw new Error(`could not read namespace ${NAMESPACE}: ${error.message}`);
-    },
-  );
-  if (!exists) {
-    await runTool(cli, ['operator', 'namespace', 'create', ...common, '--retention', '168h']).catch(
-      (error: Error) => {
-        throw new Error(`could not create namespace ${NAMESPACE}: ${error.message}`);
-      },
-    );
-    log(`Temporal: namespace ${NAMESPACE} created`);
+  // Describe, and create when missing, until it exists: a frontend that has just started can answer neither
+  // 'found' nor 'not found' for a moment, and a create that timed out may still have happened.
+  const namespaceDeadline = Date.now() + NAMESPACE_VISIBLE_TIMEOUT_MS;
+  let created = false;
+  for (;;) {
+    try {
+      await runTool(cli, ['operator', 'namespace', 'describe', ...common]);
+      if (created) log(`Temporal: namespace ${NAMESPACE} created`);
+      break;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (Date.now() > namespaceDeadline) {
+        throw new Error(`could not ${created ? 'create' : 'read'} namespace ${NAMESPACE}: ${message}`, {
+          cause: error,
+        });
+      }
+      if (/not found|NotFound/i.test(message)) {
+        await runTool(cli, ['operator', 'namespace', 'create', ...common, '--retention', '168h']).then(
+          () => undefined,
+          (createError: Error) => {
+            if (!/already (exists|registered)/i.test(createError.message))
+              log(`namespace create: ${createError.message}`);
+          },
+        );
+        created = true;
+      } else {
+        await delay(1_000);
+      }
+    }
   }
 
   const missing = async (): Promise<Array<{ name: string; cliType: string }>> => {
