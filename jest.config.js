@@ -4,8 +4,14 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The topology test runs on its own (`npm run test:cluster`, jest.cluster.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+  // The topology test and the suites that need the cluster's binaries run on their own (`npm run test:cluster`,
+  // jest.cluster.config.js).
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/cluster/',
+    '<rootDir>/test/deploy/compose-schema-job.test.ts',
+    '<rootDir>/test/deploy/compose-bucket-job.test.ts',
+  ],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts'],

@@ -12,6 +12,7 @@ import { S3 } from '../../deploy/topology';
 import { findSeaweedfs, startSeaweedfs, type RunningSeaweedfs } from '../../scripts/seaweedfs';
 import { onPath } from '../../scripts/tool-cache';
 import { composeTool, resolveCompose, type ComposeService } from './support/compose-file';
+import { describeIfTools } from './support/needs-cluster-tools';
 import { runJob } from './support/job-runner';
 
 const COMPOSE_FILE = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
@@ -22,14 +23,18 @@ function composeService(name: string): ComposeService {
   return service;
 }
 
-function skip(what: string, why: string): void {
-  process.stderr.write(`[deploy] ${what} skipped: ${why} (npm run cluster builds it once per machine)\n`);
-}
-
 const weed = findSeaweedfs();
 const curl = onPath('curl', process.env);
-const describeBucket = composeTool && weed && curl ? describe : describe.skip;
-if (!weed) skip('the real s3-bucket job', 'no SeaweedFS binary in the tool cache');
+const describeBucket = describeIfTools(
+  'the real s3-bucket job',
+  !weed
+    ? 'no SeaweedFS binary in the tool cache'
+    : !curl
+      ? 'no curl on PATH'
+      : !composeTool
+        ? 'no compose tool'
+        : undefined,
+);
 
 describeBucket('s3-bucket job on a real SeaweedFS with the real curl', () => {
   const accessKey = 'compose-job-test';

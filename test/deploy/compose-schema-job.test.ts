@@ -14,6 +14,7 @@ import { TEMPORAL_SQL_TOOL } from '../../scripts/cluster/tools';
 import { downloadModule, findGoTool } from '../../scripts/go-tool';
 import { onPath } from '../../scripts/tool-cache';
 import { composeTool, resolveCompose, type ComposeService } from './support/compose-file';
+import { describeIfTools } from './support/needs-cluster-tools';
 import { runJob } from './support/job-runner';
 
 const COMPOSE_FILE = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
@@ -47,14 +48,18 @@ function composeService(name: string): ComposeService {
   return service;
 }
 
-function skip(what: string, why: string): void {
-  process.stderr.write(`[deploy] ${what} skipped: ${why} (npm run cluster builds it once per machine)\n`);
-}
-
 const sqlTool = findGoTool(TEMPORAL_SQL_TOOL);
 const go = onPath('go', process.env);
-const describeSchema = composeTool && sqlTool && go ? describe : describe.skip;
-if (!sqlTool) skip('the real temporal-schema job', 'no temporal-sql-tool in the tool cache');
+const describeSchema = describeIfTools(
+  'the real temporal-schema job',
+  !sqlTool
+    ? 'no temporal-sql-tool in the tool cache'
+    : !go
+      ? 'no go on PATH'
+      : !composeTool
+        ? 'no compose tool'
+        : undefined,
+);
 
 describeSchema('temporal-schema job on a real PostgreSQL with the real temporal-sql-tool', () => {
   let workDir: string;
