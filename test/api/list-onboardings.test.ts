@@ -156,7 +156,9 @@ describe('GET /v1/onboardings and roles', () => {
 
   it('pages: two pages of a size, no run twice, none lost, a token only while more may follow', async () => {
     await listedEventually({ customerIdPrefix: prefix }, [ids.waitingC, ids.waitingB, ids.reviewed]);
+    const began = Date.now();
     const first = await listed({ customerIdPrefix: prefix, pageSize: '2' });
+    const pageMs = Date.now() - began;
     expect(first.items).toHaveLength(2);
     expect(first.nextPageToken).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]+$/));
     const second = await listed({
@@ -166,6 +168,7 @@ describe('GET /v1/onboardings and roles', () => {
     });
     expect(second.items).toHaveLength(1);
     expect(second.nextPageToken).toBeNull();
+    process.stdout.write(`[list] a page of 2 through the API in ${pageMs} ms\n`);
     expect([...customersOf(first.items), ...customersOf(second.items)]).toEqual([
       ids.waitingC,
       ids.waitingB,
