@@ -156,6 +156,7 @@ describe('deploy/k8s', () => {
         'Namespace',
         'NetworkPolicy',
         'NetworkPolicy',
+        'NetworkPolicy',
         'PodDisruptionBudget',
         'PodDisruptionBudget',
         'Secret',
@@ -210,7 +211,7 @@ describe('deploy/k8s', () => {
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
   });
 
-  it('lets connections reach the API on its HTTP port only, and nothing reach the workers or the Job', () => {
+  it('lets connections reach the API on its HTTP port only, the workers only for metrics scrapes, the Job never', () => {
     const policies = overlay
       .filter((r) => r.kind === 'NetworkPolicy')
       .map((r) =>
@@ -227,7 +228,18 @@ describe('deploy/k8s', () => {
               }),
               policyTypes: z.array(z.string()),
               ingress: z
-                .array(z.object({ ports: z.array(z.object({ port: z.union([z.string(), z.number()]) })) }))
+                .array(
+                  z.object({
+                    from: z
+                      .array(
+                        z.object({
+                          namespaceSelector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
+                        }),
+                      )
+                      .optional(),
+                    ports: z.array(z.object({ port: z.union([z.string(), z.number()]) })),
+                  }),
+                )
                 .optional(),
             }),
           })
@@ -244,16 +256,26 @@ describe('deploy/k8s', () => {
     expect(
       apiPolicies.map(({ spec }) => spec.ingress?.flatMap((rule) => rule.ports.map(({ port }) => port))),
     ).toEqual([[api.spec.containers[0]?.ports?.[0]?.name]]);
-    for (const [kind, name] of [
-      ['Deployment', 'onboarding-worker'],
-      ['Job', 'temporal-namespace'],
-    ] as const) {
-      const closed = selects(workloadOf(kind, name).spec.template.metadata.labels);
-      expect({ name, policies: closed.map(({ spec }) => [spec.policyTypes, spec.ingress ?? []]) }).toEqual({
-        name,
-        policies: [[['Ingress'], []]],
-      });
-    }
+    const job = selects(workloadOf('Job', 'temporal-namespace').spec.template.metadata.labels);
+    expect(job.map(({ spec }) => [spec.policyTypes, spec.ingress ?? []])).toEqual([[['Ingress'], []]]);
+
+    // Workers: only their named metrics ports, only from the monitoring namespace, and those ports are the
+    // ones the worker's configuration serves.
+    const worker = workloadOf('Deployment', 'onboarding-worker').spec.template;
+    const workerPolicies = selects(worker.metadata.labels);
+    expect(workerPolicies).toHaveLength(1);
+    const rules = workerPolicies[0]?.spec.ingress ?? [];
+    expect(rules.map((rule) => rule.from)).toEqual([
+      [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    ]);
+    const openPorts = rules.flatMap((rule) => rule.ports.map(({ port }) => port)).sort();
+    const declared = worker.spec.containers[0]?.ports ?? [];
+    expect(openPorts).toEqual(declared.map(({ name }) => name).sort());
+    const { workerMetrics } = loadConfig(podEnvironment(worker)).observability;
+    expect(workerMetrics.host).toBe('0.0.0.0');
+    expect(declared.map(({ containerPort }) => containerPort).sort()).toEqual(
+      [workerMetrics.port, workerMetrics.temporalPort].sort(),
+    );
   });
 
   it('gives each worker longer to stop than its shutdown grace, and runs several', () => {
