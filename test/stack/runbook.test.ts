@@ -254,6 +254,10 @@ describe('docs/runbook.md, every command against a real stack', () => {
     const cancelled = JSON.parse(await runbook.run('cancel', { CUSTOMER: ids.fresh })) as OnboardingStatus;
     expect(cancelled.outcome).toBe('cancelled');
     expect((await handles.fresh.result()).outcome).toBe('cancelled');
+    const told = await waitFor(async () =>
+      env.callbacks.forCustomer(ids.fresh).find((callback) => callback.event.type === 'onboarding.completed'),
+    );
+    expect(told.event.outcome).toBe('cancelled');
 
     await runUntil(
       'retry-candidates',
