@@ -94,7 +94,8 @@ export async function startChaosStack(scope: Scope, context: RunContext): Promis
       logLevel: context.logLevel,
       bundlePath: context.serviceBundlePath,
     }),
-    API_OPS_KEYS: CHAOS_OPS_KEY,
+    // With an identity: the API records the ops key's identity as who resumed, and the scenarios look for it.
+    API_OPS_KEYS: `chaos-ops:${CHAOS_OPS_KEY}`,
     SIMULATOR_TOKEN_LIFETIME_SECONDS: String(TOKEN_LIFETIME_SECONDS),
   };
   const apiUrl = `http://127.0.0.1:${apiPort}`;
