@@ -34,6 +34,7 @@ import {
   uniqueCustomerId,
   type ApiTestEnv,
 } from './support/api-env';
+import { closeUnreachableConnection } from '../helpers/unreachable-temporal';
 
 interface ResponseObject {
   description: string;
@@ -190,7 +191,7 @@ describe('OpenAPI document against real answers', () => {
         .catch(() => undefined);
     }
     await strictConnection?.close();
-    await downConnection?.close().catch(() => undefined);
+    await closeUnreachableConnection(downConnection);
     await env?.close();
   });
 

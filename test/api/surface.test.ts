@@ -25,6 +25,7 @@ import {
   uniqueCustomerId,
   type LogCapture,
 } from './support/api-env';
+import { closeUnreachableConnection } from '../helpers/unreachable-temporal';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -415,7 +416,7 @@ describe('API surface', () => {
       });
     });
     afterAll(async () => {
-      await downConnection.close().catch(() => undefined);
+      await closeUnreachableConnection(downConnection);
     });
 
     it('answers webhooks with 503 so Ondato redelivers', async () => {
