@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookAck } from '../../api/schemas';
 import { BENCH_CREDENTIALS, basicAuthHeader } from '../../bench/infra/credentials';
+import { keysOf } from '../../config/api-keys';
 import { runPool } from '../../bench/measure/pool';
 import { answersBetween, describeAnswers, no5xxButRetryLater, readAnswerCounts } from '../api-answers';
 import { say, scenarioResult, type Check, type ScenarioResult } from '../report';
@@ -280,7 +281,7 @@ function genericCases(stack: ChaosStack): HostileCase[] {
     {
       name: 'the product API key',
       body: valid,
-      authorization: `Bearer ${stack.config.api.keys[0]}`,
+      authorization: `Bearer ${keysOf(stack.config.api.keys)[0]}`,
       expect: unauthorized,
     },
     { name: '2 MB, bad credentials', body: padded(), authorization: 'Basic AAAA', expect: unauthorized },
