@@ -22,7 +22,7 @@ import {
   parseUtc,
   type ExpectedIds,
 } from './ondato-ids';
-import type { DocumentStore } from './storage/document-store';
+import type { DocumentStore } from '../storage/document-store';
 
 export interface ActivityDeps {
   ondato: OndatoApi;

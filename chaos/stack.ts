@@ -7,7 +7,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { LocalDocumentStore } from '../activities/storage/local-store';
+import { LocalDocumentStore } from '../storage/local-store';
 import { connectTemporalClient } from '../composition/client';
 import { loadConfig, type AppConfig } from '../config';
 import { createOndatoClient, type OndatoClient } from '../ondato/client';

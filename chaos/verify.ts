@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { DecisionRecord } from '../contract';
 import { runPool } from '../bench/measure/pool';
 import { FLOWS, type Run } from './runs';
-import type { DocumentStore } from '../activities/storage/document-store';
+import type { DocumentStore } from '../storage/document-store';
 import type { ChaosStack } from './stack';
 
 /** What the checks need of a stack: the chaos stack, or the topology test's cluster (any document store). */

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps, type OnboardingActivities } from '../activities';
-import { createDocumentStore } from '../activities/storage/store-factory';
+import { createDocumentStore } from '../storage/store-factory';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { onboardingMetrics } from '../observability/metrics';

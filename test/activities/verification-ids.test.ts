@@ -6,7 +6,7 @@
 import { ApplicationFailure, type Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../../activities';
-import type { DocumentStore } from '../../activities/storage/document-store';
+import type { DocumentStore } from '../../storage/document-store';
 import { FailureType } from '../../contract';
 import type { OndatoApi } from '../../ondato/api';
 import { OndatoError } from '../../ondato/errors';

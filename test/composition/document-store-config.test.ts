@@ -1,7 +1,7 @@
 /** DOCUMENT_STORE and the DOCUMENT_S3_* variables resolved into the store the worker gets (no server needed). */
-import { LocalDocumentStore } from '../../activities/storage/local-store';
-import { S3DocumentStore } from '../../activities/storage/s3-store';
-import { createDocumentStore } from '../../activities/storage/store-factory';
+import { LocalDocumentStore } from '../../storage/local-store';
+import { S3DocumentStore } from '../../storage/s3-store';
+import { createDocumentStore } from '../../storage/store-factory';
 import { ConfigError, loadConfig } from '../../config';
 import { testKeyRing } from '../helpers/codec-keys';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { LocalDocumentStore } from '../../activities/storage/local-store';
+import { LocalDocumentStore } from '../../storage/local-store';
 import { DecryptingStream, DocumentDecryptionError, EncryptingStream } from '../../codec/document-cipher';
 import { UnknownEncryptionKeyError } from '../../codec/keys';
 import { TEST_KEY_A, TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { DocumentStore } from '../../activities/storage/document-store';
+import type { DocumentStore } from '../../storage/document-store';
 import { DocumentDecryptionError } from '../../codec/document-cipher';
 import { TEST_KEY_A } from '../helpers/codec-keys';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDocumentStore } from '../../activities/storage/store-factory';
+import { createDocumentStore } from '../../storage/store-factory';
 import { testKeyRing } from '../helpers/codec-keys';
 import { TEST_KEY_A } from '../helpers/codec-keys';
 import { describeDocumentStoreContract } from './document-store-contract';

@@ -19,8 +19,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createS3Client, DocumentStoreAccessError, S3DocumentStore } from '../../activities/storage/s3-store';
-import { createDocumentStore } from '../../activities/storage/store-factory';
+import { createS3Client, DocumentStoreAccessError, S3DocumentStore } from '../../storage/s3-store';
+import { createDocumentStore } from '../../storage/store-factory';
 import type { S3DocumentSettings } from '../../config';
 import { loadConfig } from '../../config';
 import {

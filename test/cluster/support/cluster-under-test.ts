@@ -6,8 +6,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { DocumentStore } from '../../../activities/storage/document-store';
-import { createDocumentStore } from '../../../activities/storage/store-factory';
+import type { DocumentStore } from '../../../storage/document-store';
+import { createDocumentStore } from '../../../storage/store-factory';
 import { BENCH_CREDENTIALS } from '../../../bench/infra/credentials';
 import { Scope } from '../../../bench/infra/teardown';
 import { startCallbackRecorder, type CallbackRecorder } from '../../../chaos/callback-recorder';

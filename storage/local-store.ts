@@ -12,8 +12,8 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecryptingStream, EncryptingStream } from '../../codec/document-cipher';
-import type { KeyRing } from '../../codec/keys';
+import { DecryptingStream, EncryptingStream } from '../codec/document-cipher';
+import type { KeyRing } from '../codec/keys';
 import { assertSafeKey, type DocumentStore, type PutOptions, type StoredObject } from './document-store';
 import { HashingCounter } from './hashing-counter';
 

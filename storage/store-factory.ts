@@ -1,6 +1,6 @@
 /** The configured document store: one place that turns DOCUMENT_STORE and its settings into a store. */
-import type { KeyRing } from '../../codec/keys';
-import type { DocumentSettings } from '../../config';
+import type { KeyRing } from '../codec/keys';
+import type { DocumentSettings } from '../config';
 import type { DocumentStore } from './document-store';
 import { LocalDocumentStore } from './local-store';
 import { createS3Client, S3DocumentStore } from './s3-store';

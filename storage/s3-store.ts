@@ -20,9 +20,9 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { DecryptingStream, EncryptingStream } from '../../codec/document-cipher';
-import type { KeyRing } from '../../codec/keys';
-import type { S3DocumentSettings } from '../../config';
+import { DecryptingStream, EncryptingStream } from '../codec/document-cipher';
+import type { KeyRing } from '../codec/keys';
+import type { S3DocumentSettings } from '../config';
 import { assertSafeKey, type DocumentStore, type PutOptions, type StoredObject } from './document-store';
 import { HashingCounter } from './hashing-counter';
 
