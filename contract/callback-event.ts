@@ -11,6 +11,12 @@ export const CALLBACK_EVENT_TYPES = [
   'onboarding.needs_attention',
   /** The run failed for good (only before the customer had a link, or a bug): start a new one. */
   'onboarding.failed',
+  /** The customer has not finished yet: the product sends its own email or SMS with the link. */
+  'onboarding.reminder_due',
+  /** An approved customer's identity document expires soon: the product asks for a re-verification. */
+  'onboarding.reverification_due',
+  /** The customer's data was erased (on request or by retention): ids only, nothing left to read. */
+  'onboarding.erased',
 ] as const;
 export type CallbackEventType = (typeof CALLBACK_EVENT_TYPES)[number];
 
@@ -28,6 +34,12 @@ export interface CallbackEvent {
   attention?: { reason: string; step: string };
   /** `onboarding.failed`: the failure type and the stage the run failed in. */
   failure?: { type: string; stage: string };
+  /** `onboarding.reminder_due`: which reminder, the link to send, and until when it works. */
+  reminder?: { number: number; customerUrl: string; customerUrlValidUntil: string };
+  /** `onboarding.reverification_due`: the identity document's expiry (YYYY-MM-DD). */
+  reverification?: { documentExpiresOn: string };
+  /** `onboarding.erased`: the erasure's id. */
+  erasure?: { erasureId: string };
   occurredAt: string;
 }
 

@@ -9,3 +9,4 @@ export * from './messages';
 export * from './search-attributes';
 export * from './failures';
 export * from './callback-event';
+export * from './lifecycle';
