@@ -212,6 +212,23 @@ export const envSchema = z.object({
   CODEC_CORS_ORIGINS: csv
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s*]+$/, 'an origin is scheme://host[:port], no path')))
     .optional(),
+
+  /** HMAC key of the review console's session cookies (32+ characters); unset: random per process. */
+  CONSOLE_SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** A console session ends after this many minutes without a request (and after 12 hours in any case). */
+  CONSOLE_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),
+  /** A header carrying the reviewer's identity, set by a trusted SSO proxy (CONSOLE_TRUSTED_PROXIES). */
+  CONSOLE_TRUSTED_IDENTITY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name: letters, digits and -')
+    .transform((name) => name.toLowerCase())
+    .optional(),
+  /** Addresses or CIDR ranges of the SSO proxy whose identity header the console believes. */
+  CONSOLE_TRUSTED_PROXIES: csv.default([]),
+  /** Where the console's audit lines go: `log` (the service log, stdout) or a file path (appended). */
+  CONSOLE_AUDIT_LOG: z.string().min(1).default('log'),
+  /** The Temporal Web UI as reviewers' browsers reach it; default: the dev server's UI on TEMPORAL_UI_PORT. */
+  CONSOLE_TEMPORAL_UI_URL: optionalUrl,
 });
 
 export type Env = z.infer<typeof envSchema>;

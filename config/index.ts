@@ -5,6 +5,7 @@
  */
 import { KeyRing } from '../codec/keys';
 import { keysOf } from './api-keys';
+import { checkConsole, resolveConsole } from './console';
 import { DEV_DEFAULTS, envSchema, ONDATO_HOST_PRESETS, type Env } from './env';
 import type {
   AppConfig,
@@ -278,6 +279,7 @@ function resolveSections(env: Env): AppConfig {
         temporalPort: env.WORKER_TEMPORAL_METRICS_PORT,
       },
     },
+    console: resolveConsole(env, env.API_PUBLIC_URL ?? apiUrl),
   };
 }
 
@@ -296,6 +298,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     ...checkDocumentStore(parsed.data),
     ...checkProductionSecrets(parsed.data),
     ...checkOndatoHosts(parsed.data),
+    ...checkConsole(parsed.data),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return resolveSections(parsed.data);

@@ -165,6 +165,22 @@ export interface ObservabilitySettings {
   workerMetrics: WorkerMetricsSettings;
 }
 
+/** The review console (api/console): sessions, the optional SSO header, the audit log, the Temporal UI link. */
+export interface ConsoleSettings {
+  /** HMAC key of session cookies and CSRF tokens. */
+  sessionSecret: Buffer;
+  /** True when the secret was generated at start: sessions end with the process and do not span replicas. */
+  sessionSecretGenerated: boolean;
+  sessionIdleMs: number;
+  /** `Secure` cookies: the API's public URL is https. */
+  secureCookies: boolean;
+  /** Lower-case header name; believed only from `trustedProxies`. */
+  trustedIdentityHeader?: string;
+  trustedProxies: string[];
+  auditLog: { target: 'log' } | { target: 'file'; path: string };
+  temporalUiUrl: string;
+}
+
 export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: LogLevel;
@@ -176,4 +192,5 @@ export interface AppConfig {
   documents: DocumentSettings;
   callbacks: CallbackSettings;
   observability: ObservabilitySettings;
+  console: ConsoleSettings;
 }
