@@ -38,6 +38,8 @@ export interface AftercareInput {
   closed?: OnboardingClosed;
   /** Set when ops place a hold before any onboarding closed (the hold is the run's only content then). */
   legalHold?: LegalHold;
+  /** The state of the previous run when this one continued as new (L2 addition). */
+  continued?: AftercareContinued;
 }
 
 export interface LegalHold {
@@ -67,6 +69,8 @@ export interface AftercareState {
   legalHold?: LegalHold;
   /** The erasure this run started when retention came due. */
   retentionErasureId?: string;
+  /** The erasure running for this customer (on request or by retention), if any (L2 addition). */
+  erasure?: ErasureInProgress;
 }
 export const getAftercareStateQuery = defineQuery<AftercareState>('getAftercareState');
 
@@ -79,6 +83,8 @@ export interface ErasureInput {
   requestedBy: string;
   trigger: ErasureTrigger;
   requestedAt: string;
+  /** Where `onboarding.erased` goes (the latest onboarding's callback URL); the worker default if absent. */
+  callbackUrl?: string;
 }
 
 export type ErasureStatus = 'running' | 'completed' | 'refused_legal_hold';
@@ -101,3 +107,40 @@ export interface ErasureRecord {
   runsDeleted: Array<{ workflowId: string; runId: string }>;
 }
 export const getErasureQuery = defineQuery<ErasureRecord>('getErasure');
+
+// ---- additions by the erasure work (L2): the per-customer coordination of erasures ----
+
+/** What the aftercare run carries over when it continues as new. */
+export interface AftercareContinued {
+  state: AftercareState;
+}
+
+/** An erasure the aftercare run started (on request or by retention): while it runs, holds are refused. */
+export interface ErasureInProgress {
+  erasureId: string;
+  trigger: ErasureTrigger;
+  requestedBy: string;
+  startedAt: string;
+}
+
+export interface ErasureRequest {
+  /** Proposed by the caller (the API) so it can answer before the run does; a running erasure's id wins. */
+  erasureId: string;
+  requestedBy: string;
+}
+export interface ErasureAccepted {
+  erasureId: string;
+  /** True when an erasure was already running and this request joined it. */
+  joined: boolean;
+}
+/**
+ * Asks the customer's aftercare run to erase: refused under a legal hold (validator), joins a running erasure,
+ * otherwise starts one. The aftercare run is the one place per customer that orders holds and erasures.
+ */
+export const requestErasureUpdate = defineUpdate<ErasureAccepted, [ErasureRequest]>('requestErasure');
+
+/** Refusal messages of the aftercare run's validators start with one of these codes. */
+export const LIFECYCLE_REFUSALS = {
+  legalHold: 'legal_hold',
+  erasureInProgress: 'erasure_in_progress',
+} as const;

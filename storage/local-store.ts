@@ -8,14 +8,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecryptingStream, EncryptingStream } from '../codec/document-cipher';
 import type { KeyRing } from '../codec/keys';
-import { assertSafeKey, type DocumentStore, type PutOptions, type StoredObject } from './document-store';
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type DocumentStore,
+  type PutOptions,
+  type StoredObject,
+} from './document-store';
 import { HashingCounter } from './hashing-counter';
+
+const PARTIAL_SUFFIX = '.partial';
 
 export class LocalDocumentStore implements DocumentStore {
   constructor(
@@ -32,7 +40,7 @@ export class LocalDocumentStore implements DocumentStore {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     await this.removeAbandonedPartials(target);
-    const partial = `${target}.${randomUUID()}.partial`;
+    const partial = `${target}.${randomUUID()}${PARTIAL_SUFFIX}`;
     // Hashed and counted before encryption: the reference matches Ondato's bytes.
     const counter = new HashingCounter(options.onProgress);
     try {
@@ -58,7 +66,7 @@ export class LocalDocumentStore implements DocumentStore {
   private async removeAbandonedPartials(target: string): Promise<void> {
     const prefix = `${path.basename(target)}.`;
     const leftovers = (await readdir(path.dirname(target))).filter(
-      (name) => name.startsWith(prefix) && name.endsWith('.partial'),
+      (name) => name.startsWith(prefix) && name.endsWith(PARTIAL_SUFFIX),
     );
     await Promise.all(leftovers.map((name) => rm(path.join(path.dirname(target), name), { force: true })));
   }
@@ -72,5 +80,47 @@ export class LocalDocumentStore implements DocumentStore {
     // Errors of the file stream (e.g. ENOENT) reach the consumer through `decrypted`.
     pipelineWithCallback(createReadStream(this.pathOf(key)), decrypted, () => undefined);
     return decrypted;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const target = this.pathOf(key);
+    const existed = await stat(target).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    await rm(target, { force: true });
+    return existed;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const files = await this.filesUnder(prefix);
+    return files.filter((key) => !key.endsWith(PARTIAL_SUFFIX)).sort();
+  }
+
+  /** Removes the prefix's folder whole: documents, partial files of interrupted copies, empty folders. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const files = await this.filesUnder(prefix);
+    await rm(path.join(this.rootDir, prefix), { recursive: true, force: true });
+    return files.filter((key) => !key.endsWith(PARTIAL_SUFFIX)).length;
+  }
+
+  /** Every file under the prefix's folder, as keys; none when the folder does not exist. */
+  private async filesUnder(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    let entries;
+    try {
+      entries = await readdir(path.join(this.rootDir, prefix), { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) =>
+        path.relative(this.rootDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+      );
   }
 }

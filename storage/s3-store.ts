@@ -12,8 +12,15 @@
 import { PassThrough, pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   NoSuchKey,
+  NotFound,
   S3Client,
   S3ServiceException,
   type GetObjectCommandInput,
@@ -23,7 +30,13 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { DecryptingStream, EncryptingStream } from '../codec/document-cipher';
 import type { KeyRing } from '../codec/keys';
 import type { S3DocumentSettings } from '../config';
-import { assertSafeKey, type DocumentStore, type PutOptions, type StoredObject } from './document-store';
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type DocumentStore,
+  type PutOptions,
+  type StoredObject,
+} from './document-store';
 import { HashingCounter } from './hashing-counter';
 
 /** A refusal of the bucket (credentials, permissions, missing bucket) named so an operator can act on it. */
@@ -149,6 +162,99 @@ export class S3DocumentStore implements DocumentStore {
     const decrypted = new DecryptingStream(this.keys, `document ${key}`);
     pipelineWithCallback(object.Body as Readable, decrypted, () => undefined);
     return decrypted;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const objectKey = this.objectKeyOf(key);
+    const { bucket } = this.settings;
+    try {
+      // S3 answers a delete of a missing key with success: ask first, so the answer can say whether it existed.
+      const existed = await this.client
+        .send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey, ...this.encryptionParams() }))
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof NotFound || error instanceof NoSuchKey) return false;
+            throw error;
+          },
+        );
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey }));
+      return existed;
+    } catch (error) {
+      throw this.explain(error, `delete of document ${key}`);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    try {
+      return (await this.objectKeysUnder(prefix)).map((objectKey) => this.keyOf(objectKey)).sort();
+    } catch (error) {
+      throw this.explain(error, `listing of ${prefix}`);
+    }
+  }
+
+  /** Deletes the objects page by page (up to 1,000 a request) and aborts unfinished uploads under the prefix. */
+  async deletePrefix(prefix: string): Promise<number> {
+    assertSafePrefix(prefix);
+    const { bucket } = this.settings;
+    try {
+      const objectKeys = await this.objectKeysUnder(prefix);
+      for (let start = 0; start < objectKeys.length; start += 1000) {
+        const batch = objectKeys.slice(start, start + 1000);
+        const answer = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        const failed = answer.Errors ?? [];
+        if (failed.length > 0) {
+          throw new Error(
+            `the S3 store kept ${failed.length} object(s) under ${prefix}: ${failed[0].Code ?? 'unknown'}`,
+          );
+        }
+      }
+      await this.abortUploadsUnder(prefix);
+      return objectKeys.length;
+    } catch (error) {
+      throw this.explain(error, `deletion under ${prefix}`);
+    }
+  }
+
+  private keyOf(objectKey: string): string {
+    return objectKey.slice(this.settings.prefix.length);
+  }
+
+  private async objectKeysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.settings.bucket,
+          Prefix: `${this.settings.prefix}${prefix}`,
+          ContinuationToken: continuationToken,
+        }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+    return keys;
+  }
+
+  /** A copy cut short by a dead worker can leave a multipart upload whose parts hold document bytes. */
+  private async abortUploadsUnder(prefix: string): Promise<void> {
+    const { bucket } = this.settings;
+    const uploads = await this.client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${this.settings.prefix}${prefix}` }),
+    );
+    for (const upload of uploads.Uploads ?? []) {
+      if (!upload.Key || !upload.UploadId) continue;
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+      );
+    }
   }
 
   private explain(error: unknown, what: string): unknown {

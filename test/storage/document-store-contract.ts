@@ -239,5 +239,38 @@ export function describeDocumentStoreContract(
         subject.store.put('../outside.png', Readable.from([]), { contentType: 'image/png' }),
       ).rejects.toThrow(/unsafe document key/);
     });
+
+    it('lists, deletes one document, and erases a whole customer prefix (partial uploads included)', async () => {
+      const customer = `erase-${process.pid}-${++seq}`;
+      const other = `keep-${process.pid}-${seq}`;
+      const keys = [
+        `${customer}/kyc-1/front.jpg`,
+        `${customer}/kyc-1/back.jpg`,
+        `${customer}/kyc-2/face.jpg`,
+      ];
+      for (const key of [...keys, `${other}/kyc-9/front.jpg`]) {
+        await subject.store.put(key, chunked(fakeDocument(3000), 1000), { contentType: 'image/jpeg' });
+      }
+      // An interrupted copy: the store keeps nothing visible, but whatever it left must go with the prefix.
+      const interrupted = `${customer}/kyc-2/interrupted.jpg`;
+      const abort = new AbortController();
+      const source = breakingSource(fakeDocument(options.partBytes * 2), options.partBytes + 1000);
+      await subject.store
+        .put(interrupted, source, { contentType: 'image/jpeg', signal: abort.signal })
+        .catch(() => undefined);
+
+      expect(await subject.store.list(`${customer}/`)).toEqual([...keys].sort());
+      expect(await subject.store.delete(keys[0])).toBe(true);
+      expect(await subject.store.delete(keys[0])).toBe(false);
+      expect(await subject.store.list(`${customer}/`)).toEqual([keys[1], keys[2]].sort());
+
+      expect(await subject.store.deletePrefix(`${customer}/`)).toBe(2);
+      expect(await subject.store.deletePrefix(`${customer}/`)).toBe(0);
+      expect(await subject.store.list(`${customer}/`)).toEqual([]);
+      expect((await subject.listEverything()).filter((key) => key.startsWith(`${customer}/`))).toEqual([]);
+      expect(await subject.store.list(`${other}/`)).toEqual([`${other}/kyc-9/front.jpg`]);
+      await expect(subject.store.deletePrefix('no-trailing-slash')).rejects.toThrow(/ends with/);
+      await expect(subject.store.deletePrefix('../')).rejects.toThrow(/unsafe/);
+    });
   });
 }
