@@ -22,6 +22,21 @@ const positiveMs = z.coerce.number().int().positive();
 const optionalUrl = z.url().optional();
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DURATION_UNIT_MS = { s: 1000, m: 60_000, h: 60 * 60_000, d: DAY_MS } as const;
+/** `30d`, `12h`, `90m`, `45s`; a plain number is days. Lifecycle periods, so seconds are for tests. */
+const duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?[smhd]?$/, 'a duration such as 30d, 12h, 90m or 45s (a plain number is days)')
+  .transform((value) => {
+    const unit = /[smhd]$/.test(value) ? (value.slice(-1) as keyof typeof DURATION_UNIT_MS) : 'd';
+    return Math.round(Number.parseFloat(value) * DURATION_UNIT_MS[unit]);
+  });
+/** A duration, or `off` (or 0): never. Parsed to milliseconds, undefined for never. */
+const durationOrOff = z
+  .union([z.literal('off'), duration])
+  .transform((value) => (value === 'off' || value === 0 ? undefined : value));
+
 export const ONDATO_HOST_PRESETS = {
   production: {
     tokenUrl: 'https://id.ondato.com/connect/token',
@@ -165,6 +180,14 @@ export const envSchema = z.object({
     }
   }),
   CALLBACK_ALLOW_PRIVATE_TARGETS: flag.default(false),
+
+  /** How long before the identity document expires `onboarding.reverification_due` is sent (a duration). */
+  REVERIFICATION_LEAD: duration.default(30 * DAY_MS),
+  /** Retention after an approved onboarding closed, then its data is erased; `off`: kept until erased on request. */
+  RETENTION_APPROVED: durationOrOff.default(5 * 365 * DAY_MS),
+  RETENTION_REJECTED: durationOrOff.default(365 * DAY_MS),
+  /** After an onboarding that ended expired, abandoned or cancelled. */
+  RETENTION_UNFINISHED: durationOrOff.default(90 * DAY_MS),
 
   /** `local`: files under DOCUMENT_DIR; `s3`: an S3-compatible bucket (DOCUMENT_S3_*). Both encrypt with CODEC_KEYS. */
   DOCUMENT_STORE: z.enum(['local', 's3']).default('local'),

@@ -271,6 +271,14 @@ function resolveSections(env: Env): AppConfig {
         allowPrivateAddresses: env.CALLBACK_ALLOW_PRIVATE_TARGETS,
       },
     },
+    lifecycle: {
+      reverificationLeadMs: env.REVERIFICATION_LEAD,
+      retentionMs: {
+        approved: env.RETENTION_APPROVED,
+        rejected: env.RETENTION_REJECTED,
+        unfinished: env.RETENTION_UNFINISHED,
+      },
+    },
     observability: {
       tracing: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
       workerMetrics: {

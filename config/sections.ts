@@ -181,6 +181,13 @@ export interface ConsoleSettings {
   temporalUiUrl: string;
 }
 
+/** Aftercare and erasure (workflows/aftercare.ts reads it through an activity): periods in milliseconds. */
+export interface LifecycleSettings {
+  reverificationLeadMs: number;
+  /** Retention per closed outcome; absent: never erased by retention. */
+  retentionMs: { approved?: number; rejected?: number; unfinished?: number };
+}
+
 export interface AppConfig {
   nodeEnv: Env['NODE_ENV'];
   logLevel: LogLevel;
@@ -193,4 +200,5 @@ export interface AppConfig {
   callbacks: CallbackSettings;
   observability: ObservabilitySettings;
   console: ConsoleSettings;
+  lifecycle: LifecycleSettings;
 }
