@@ -53,6 +53,14 @@ export function callbackEventId(
   return occurrence > 1 ? `${workflowId}/${runId}/${type}/${occurrence}` : `${workflowId}/${runId}/${type}`;
 }
 
+/**
+ * A reminder's event id names the link's IDV instead of the run: stable across continue-as-new (the run id
+ * changes), and a fresh link's reminders are events of their own.
+ */
+export function reminderEventId(workflowId: string, idvId: string, number: number): string {
+  return `${workflowId}/${idvId}/onboarding.reminder_due/${number}`;
+}
+
 /** `t=<unix seconds>, v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shared CALLBACK_SECRET. */
 export const CALLBACK_SIGNATURE_HEADER = 'x-onboarding-signature';
 export const CALLBACK_EVENT_ID_HEADER = 'x-onboarding-event-id';

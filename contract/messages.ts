@@ -62,3 +62,19 @@ export const resumeUpdate = defineUpdate<OnboardingState, [ResumeInput]>('resume
  * name `resume`, input `{"requestedBy": "<who>"}`. Ignored unless the run is parked.
  */
 export const resumeSignal = defineSignal<[ResumeInput]>('resume');
+
+export interface RelinkInput {
+  /** The backend key identity that asked. */
+  requestedBy: string;
+  /**
+   * The IDV the caller saw as the run's current one (the API reads it from the run's memo): a request about
+   * a link that was already replaced is refused, and the update id derived from it joins a repeated request.
+   */
+  expiredIdvId: string;
+}
+/**
+ * A fresh customer link after Ondato expired the session or the customer aborted it: the run creates a new IDV
+ * and answers with its state (the new `customerUrl`). Refused unless the run waits for one (stage
+ * `awaiting_customer`, Ondato said `Expired`/`Aborted`, within the relink grace and the customer deadline).
+ */
+export const relinkUpdate = defineUpdate<OnboardingState, [RelinkInput]>('relink');

@@ -34,6 +34,12 @@ export interface OnboardingTimeouts {
    * retry reads that heartbeat. Short enough that the id leaves the SDK's heartbeat throttle quickly.
    */
   createHeartbeatTimeoutMs: number;
+  /**
+   * After Ondato reports the IDV `Expired` or `Aborted`, how long the run waits for the product to ask for a
+   * fresh link (`relinkUpdate`) before it ends as expired / abandoned; never past the customer deadline. 0 (the
+   * default) ends the run at once, as runs always did.
+   */
+  relinkGraceMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
@@ -44,7 +50,47 @@ export const DEFAULT_TIMEOUTS: OnboardingTimeouts = {
   downloadHeartbeatTimeoutMs: 30 * 1000,
   parkedRetryMs: 60 * 60 * 1000,
   createHeartbeatTimeoutMs: 20 * 1000,
+  relinkGraceMs: 0,
 };
+
+/**
+ * When an `onboarding.reminder_due` callback goes out while the customer has not finished: a duration after
+ * the current customer link was issued, or before the run's customer deadline. A reminder whose moment falls
+ * before its link was issued or at or after the deadline is skipped.
+ */
+export type ReminderOffset = { afterLinkMs: number } | { beforeDeadlineMs: number };
+
+/** A day after the link, and a day before the deadline. */
+export const DEFAULT_REMINDERS: readonly ReminderOffset[] = [
+  { afterLinkMs: 24 * 60 * 60 * 1000 },
+  { beforeDeadlineMs: 24 * 60 * 60 * 1000 },
+];
+
+/** A reminder that went out: its number (position in the run's reminder list, from 1) and the link's IDV. */
+export interface ReminderSent {
+  number: number;
+  idvId: string;
+  sentAt: string;
+}
+
+/** A fresh customer link the product asked for after Ondato ended the earlier session. */
+export interface RelinkRecord {
+  /** The backend key identity that asked. */
+  requestedBy: string;
+  /** The IDV Ondato had expired or the customer had aborted. */
+  replacedIdvId: string;
+  replacedIdvStatus?: string;
+  /** The new IDV. */
+  idvId: string;
+  at: string;
+}
+
+/** The approved onboarding a re-verification run follows (it takes nothing over from it). */
+export interface ReverificationOf {
+  workflowId: string;
+  runId: string;
+  kycId?: string;
+}
 
 export interface OnboardingInput {
   customerId: string;
@@ -66,6 +112,10 @@ export interface OnboardingInput {
   signalBudget?: number;
   /** Set only by the run itself when it continues as new: where the earlier run was and what it knew. */
   continued?: ContinuedRun;
+  /** When reminders go out while the customer has not finished; DEFAULT_REMINDERS when absent, none if `[]`. */
+  reminders?: ReminderOffset[];
+  /** Set when the product asked to re-verify an approved customer: the approved run this one follows. */
+  reverificationOf?: ReverificationOf;
 }
 
 /** Signals a run takes before it continues as new: far below Temporal's cap (10,000 by default). */
@@ -255,6 +305,20 @@ export interface OnboardingState {
   extraVerifications?: ExtraVerification[];
   /** Present once the onboarding has continued as new: how many runs came before this one. */
   continuedRuns?: number;
+  /** The instant the customer's time runs out (ISO 8601); fresh links do not move it. */
+  customerDeadlineAt?: string;
+  /** Reminders sent so far (carried across continue-as-new, so none goes out twice). */
+  remindersSent?: ReminderSent[];
+  /** Present while Ondato has ended the current session and the run waits for a fresh-link request. */
+  relinkOpenUntil?: string;
+  /** Every fresh link the product asked for, oldest first. */
+  relinks?: RelinkRecord[];
+  /** The approved run this re-verification follows. */
+  reverificationOf?: ReverificationOf;
+  /** The identity document's expiry (YYYY-MM-DD) from the KYC data, handed to the aftercare run. */
+  documentExpiresOn?: string;
+  /** How the closed run reached the customer's aftercare run. */
+  aftercare?: { handedOverAt: string; how: 'started' | 'signalled' | 'failed' };
 }
 
 /** The workflow result: the decision record. */

@@ -16,9 +16,11 @@ import {
   log,
   patched,
 } from '@temporalio/workflow';
-import type { OnboardingActivities } from '../activities';
+import type { CreatedVerification, OnboardingActivities } from '../activities';
 import {
   callbackEventId,
+  DEFAULT_REMINDERS,
+  reminderEventId,
   CustomerIdKey,
   DEFAULT_TIMEOUTS,
   KycStatusKey,
@@ -37,15 +39,19 @@ import {
   type OnboardingState,
   type OnboardingTimeouts,
   type Outcome,
+  type RelinkInput,
   type Stage,
   type WaitingStage,
 } from '../contract';
 import { Continuation } from './continuation';
 import { ExtraVerifications } from './extra-verifications';
 import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './failures';
+import { expiryDay, handOverToAftercare } from './handover';
 import { RunInbox } from './inbox';
 import { Parking } from './parking';
 import { decide } from './policy';
+import { Relinks } from './relink';
+import { Reminders } from './reminders';
 
 const ondatoCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '1 minute',
@@ -114,6 +120,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     documents: [],
     timestamps: { startedAt: nowIso() },
     webhooksReceived: 0,
+    ...(input.reverificationOf ? { reverificationOf: input.reverificationOf } : {}),
   };
   const mainScope = new CancellationScope();
 
@@ -137,7 +144,10 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 
+  const relinks = new Relinks({ state, graceMs: timeouts.relinkGraceMs, hasFailed: () => inbox.failed });
+
   inbox.register();
+  relinks.register();
 
   /** The ids every Ondato answer must match (checked by the activities; a mismatch parks the run). */
   function expectedIds(): { customerId: string; idvId?: string; kycId?: string } {
@@ -200,36 +210,108 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     }
   }
 
-  async function awaitCustomer(idvId: string, deadlineAt?: number): Promise<CustomerResult> {
-    let ended: FinalOutcome | undefined;
-    let kycId: string | undefined;
-    const finished = await waitUntil(
-      'awaiting_customer',
-      async () => {
-        const idv = await parking.step('awaiting_customer', () =>
-          ondatoCalls.getVerification(idvId, expectedIds()),
+  /**
+   * Waits for the customer on the current IDV until the customer deadline, sending reminders meanwhile. When
+   * Ondato ends the session, a run with a relink grace waits for the product to ask for a fresh link and then
+   * waits on the new IDV; the deadline stays the run's.
+   */
+  async function awaitCustomer(deadlineAt?: number): Promise<CustomerResult> {
+    const customerDeadlineAt = deadlineAt ?? Date.now() + timeouts.customerDeadlineMs;
+    state.customerDeadlineAt = new Date(customerDeadlineAt).toISOString();
+    const sessionEnded = (): boolean => state.idvStatus === IDV_EXPIRED || state.idvStatus === IDV_ABORTED;
+    const reminders = Reminders.enabled()
+      ? new Reminders({
+          state,
+          offsets: input.reminders ?? DEFAULT_REMINDERS,
+          now: nowIso,
+          send: (reminder) =>
+            notify(
+              'onboarding.reminder_due',
+              reminder.number,
+              {
+                reminder: {
+                  number: reminder.number,
+                  customerUrl: reminder.customerUrl,
+                  customerUrlValidUntil: reminder.validUntil,
+                },
+              },
+              callbackCalls,
+              reminderEventId(workflowId, reminder.idvId, reminder.number),
+            ),
+        })
+      : undefined;
+    reminders?.start(customerDeadlineAt, sessionEnded);
+    try {
+      for (;;) {
+        const idvId = requireId(state.idvId, 'idvId');
+        let ended: FinalOutcome | undefined;
+        let kycId: string | undefined;
+        const finished = await waitUntil(
+          'awaiting_customer',
+          async () => {
+            const idv = await parking.step('awaiting_customer', () =>
+              ondatoCalls.getVerification(idvId, expectedIds()),
+            );
+            recordIdv(idv);
+            kycId = state.kycId;
+            if (idv.status === IDV_EXPIRED) ended = 'expired';
+            else if (idv.status === IDV_ABORTED) ended = 'abandoned';
+            // Completed means the customer finished; the KYC id may appear a moment later.
+            return ended !== undefined || (idv.status === IDV_COMPLETED && kycId !== undefined);
+          },
+          { at: customerDeadlineAt, afterMs: timeouts.customerDeadlineMs },
         );
-        recordIdv(idv);
-        kycId = state.kycId;
-        if (idv.status === IDV_EXPIRED) ended = 'expired';
-        else if (idv.status === IDV_ABORTED) ended = 'abandoned';
-        // Completed means the customer finished; the KYC id may appear a moment later.
-        return ended !== undefined || (idv.status === IDV_COMPLETED && kycId !== undefined);
+        if (ended) {
+          const relink = await relinks.awaitRequest(customerDeadlineAt);
+          if (relink) {
+            await issueFreshLink(relink);
+            continue;
+          }
+          state.reasons = [`ondato_idv_${ended === 'expired' ? 'expired' : 'aborted'}`];
+          return { finished: false, outcome: ended };
+        }
+        if (!finished || kycId === undefined) {
+          state.reasons = ['customer_deadline_passed'];
+          return { finished: false, outcome: 'expired' };
+        }
+        state.timestamps.customerFinishedAt = nowIso();
+        // Readers of a closed run (a retry) find the finished verification without a worker.
+        if (patched(MEMO_KYC_ID)) upsertMemo({ [RUN_MEMO_KEYS.kycId]: kycId });
+        return { finished: true, kycId };
+      }
+    } finally {
+      reminders?.stop();
+    }
+  }
+
+  /** A new IDV for the product's fresh-link request; the replaced one stays ours (its webhooks are ignored). */
+  async function issueFreshLink(request: RelinkInput): Promise<void> {
+    const replacedIdvId = requireId(state.idvId, 'idvId');
+    const replacedIdvStatus = state.idvStatus;
+    const earlier = state.createdIdvIds ?? [replacedIdvId];
+    const created = await createCalls.createVerification({
+      customerId: input.customerId,
+      registration: input.registration,
+      setupId: input.setupId,
+    });
+    // Known before the switch, so a late webhook for the replaced IDV is never taken for an extra to redact.
+    state.createdIdvIds = [...earlier, created.idvId];
+    state.idvStatus = undefined;
+    recordLink(created);
+    await extras.afterCreate(created);
+    state.createdIdvIds = [...earlier, ...(state.createdIdvIds ?? [])];
+    state.relinks = [
+      ...(state.relinks ?? []),
+      {
+        requestedBy: request.requestedBy,
+        replacedIdvId,
+        replacedIdvStatus,
+        idvId: created.idvId,
+        at: nowIso(),
       },
-      { at: deadlineAt, afterMs: timeouts.customerDeadlineMs },
-    );
-    if (ended) {
-      state.reasons = [`ondato_idv_${ended === 'expired' ? 'expired' : 'aborted'}`];
-      return { finished: false, outcome: ended };
-    }
-    if (!finished || kycId === undefined) {
-      state.reasons = ['customer_deadline_passed'];
-      return { finished: false, outcome: 'expired' };
-    }
-    state.timestamps.customerFinishedAt = nowIso();
-    // Readers of a closed run (a retry) find the finished verification without a worker.
-    if (patched(MEMO_KYC_ID)) upsertMemo({ [RUN_MEMO_KEYS.kycId]: kycId });
-    return { finished: true, kycId };
+    ];
+    relinks.served();
+    log.info('issued a fresh customer link', { replacedIdvId, idvId: created.idvId });
   }
 
   async function fetchResults(kycId: string, reviewDeadlineAt?: number): Promise<KycSummary> {
@@ -303,11 +385,12 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   async function notify(
     type: CallbackEventType,
     occurrence = 1,
-    extra: Pick<CallbackEvent, 'attention' | 'failure'> = {},
+    extra: Pick<CallbackEvent, 'attention' | 'failure' | 'reminder'> = {},
     calls = callbackCalls,
+    eventId = callbackEventId(workflowId, workflowInfo().runId, type, occurrence),
   ): Promise<void> {
     const event: CallbackEvent = {
-      eventId: callbackEventId(workflowId, workflowInfo().runId, type, occurrence),
+      eventId,
       type,
       customerId: input.customerId,
       workflowId,
@@ -383,6 +466,15 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       registration: input.registration,
       setupId: input.setupId,
     });
+    recordLink(created);
+    await extras.afterCreate(created);
+
+    enterStage('awaiting_customer');
+    return awaitCustomer();
+  }
+
+  /** The run's current IDV and customer link, where readers look for them. */
+  function recordLink(created: CreatedVerification): void {
     state.idvId = created.idvId;
     state.customerUrl = created.customerUrl;
     state.timestamps.customerUrlIssuedAt = nowIso();
@@ -392,10 +484,6 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       [RUN_MEMO_KEYS.idvId]: created.idvId,
       [RUN_MEMO_KEYS.customerUrl]: created.customerUrl,
     });
-    await extras.afterCreate(created);
-
-    enterStage('awaiting_customer');
-    return awaitCustomer(created.idvId);
   }
 
   /** A continuation: the earlier run's state back in place, then the wait it was in. */
@@ -405,7 +493,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     const deadlineAt = Date.parse(continued.deadlineAt);
     switch (continued.stage) {
       case 'awaiting_customer': {
-        const customer = await awaitCustomer(requireId(state.idvId, 'idvId'), deadlineAt);
+        requireId(state.idvId, 'idvId');
+        const customer = await awaitCustomer(deadlineAt);
         return customer.finished ? decideOn(customer.kycId) : customer.outcome;
       }
       case 'awaiting_ondato_review':
@@ -421,6 +510,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     await storeDocuments(kyc);
 
     enterStage('deciding');
+    state.documentExpiresOn = expiryDay(kyc.document?.dateOfExpiration);
     const decision = decide({
       kyc,
       registration: input.registration,
@@ -481,6 +571,16 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     enterStage('notifying');
     await notify('onboarding.completed');
     enterStage('completed');
+    await handOverToAftercare(state, {
+      workflowId,
+      runId: workflowInfo().runId,
+      outcome,
+      closedAt: nowIso(),
+      ...(outcome === 'approved' && state.documentExpiresOn
+        ? { documentExpiresOn: state.documentExpiresOn }
+        : {}),
+      ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+    });
   });
   state.timestamps.completedAt = nowIso();
   // After a cancellation from Temporal (client or UI) the root scope is cancelled too: waiting in it would throw
