@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps, type OnboardingActivities } from '../activities';
+import { createLifecycleActivities } from '../activities/lifecycle';
 import { createDocumentStore } from '../storage/store-factory';
 import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
@@ -14,6 +16,7 @@ import { activityMetricsInterceptor } from '../observability/metrics-interceptor
 import { instrumentOndato } from '../observability/ondato-instrumentation';
 import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../observability/tracing';
 import { createOndatoClient } from '../ondato/client';
+import { connectTemporalClient, type TemporalClient } from './client';
 import { temporalConnectionOptions } from './connection';
 import { workerDeploymentOptions, type WorkerDeployment } from './worker-versioning';
 
@@ -68,6 +71,14 @@ export async function createOnboardingWorker(
     : await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const connection = (overrides.connection ?? ownConnection) as NativeConnection;
   const bundlePath = workflowBundlePath(config);
+  const deps = activityDepsFromConfig(config);
+  // Erasure activities read and delete runs: a client of their own, connected on first use only.
+  let lifecycleConnection: Promise<TemporalClient> | undefined;
+  const lifecycleClient = async (): Promise<Client> =>
+    (await (lifecycleConnection ??= connectTemporalClient(config, { lazy: true }))).client;
+  const closeLifecycleClient = async (): Promise<void> => {
+    await (await lifecycleConnection)?.close();
+  };
   try {
     const versioning = workerDeploymentOptions(config.temporal.worker.versioning);
     const tracing = tracingWorkerOptions();
@@ -75,7 +86,15 @@ export async function createOnboardingWorker(
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: overrides.activities ?? createActivities(activityDepsFromConfig(config)),
+      activities: {
+        ...(overrides.activities ?? createActivities(deps)),
+        ...createLifecycleActivities({
+          temporal: lifecycleClient,
+          ondato: deps.ondato,
+          documents: deps.documents,
+          lifecycle: config.lifecycle,
+        }),
+      },
       ...(bundlePath
         ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: require.resolve('../workflows') }),
@@ -100,10 +119,12 @@ export async function createOnboardingWorker(
       bundle: bundlePath ? 'pre-built' : 'bundled at start',
       deployment: versioning?.deployment,
       close: async () => {
+        await closeLifecycleClient();
         await ownConnection?.close();
       },
     };
   } catch (error) {
+    await closeLifecycleClient();
     await ownConnection?.close();
     throw error;
   }
