@@ -9,6 +9,9 @@ import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec';
 import { encryptsPayloads } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { errorHandler, notFoundHandler } from './errors';
+import { IdempotencyLedger } from './idempotency/ledger';
+import { provideIdempotencyLedger } from './idempotency/middleware';
+import { createRecordStore } from '../storage/record-store-factory';
 import { requestLogging, routeOf } from './logging';
 import { codecRoutes } from './routes/codec';
 import { OnboardingLister } from './list-onboardings';
@@ -24,7 +27,7 @@ import { tracingActive } from '../observability/tracing-state';
 const READINESS_TIMEOUT_MS = 1_000;
 
 /** The sections of the configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
-export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec' | 'callbacks'>;
+export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec' | 'callbacks' | 'documents'>;
 
 export interface AppDeps {
   /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
@@ -53,6 +56,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   // Source addresses for the webhook allow-list are read explicitly (see auth.ts), never through express.
   app.set('trust proxy', false);
+  provideIdempotencyLedger(
+    app,
+    new IdempotencyLedger(createRecordStore(deps.config.documents, codec.keyRing, '_idempotency'), {
+      ttlMs: api.idempotencyTtlMs,
+      // Longer than any keyed handler runs: a start waits up to startWaitMs, then makes a few more calls.
+      leaseMs: api.startWaitMs + 3 * api.temporalTimeoutMs,
+      logger,
+    }),
+  );
 
   if (tracingActive()) app.use(httpTracing(routeOf));
   app.use(requestLogging(logger, metrics));

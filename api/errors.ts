@@ -27,6 +27,10 @@ export const ERROR_CODES = [
   'run_not_visible_yet',
   'run_signal_limit',
   'payload_undecryptable',
+  'invalid_idempotency_key',
+  'idempotency_key_reused',
+  'idempotency_key_in_flight',
+  'idempotency_store_unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,8 @@ import type { RequestHandler, Router } from 'express';
 import type { z } from 'zod';
 import type { ZodOpenApiCallbacksObject } from 'zod-openapi';
 import type { ErrorCode } from './errors';
+import { idempotencyKeyHandling } from './idempotency/middleware';
+import { takesIdempotencyKey } from './idempotency/operation';
 
 export type HttpMethod = 'get' | 'post' | 'options';
 export type OperationTag = 'Onboardings' | 'Webhooks' | 'Codec' | 'Operations';
@@ -43,6 +45,8 @@ export interface Operation {
   params?: z.ZodObject;
   /** The query string's parameters (all strings as sent). */
   query?: z.ZodObject;
+  /** Request headers the document describes (the Idempotency-Key of keyed POSTs is added by itself). */
+  headers?: z.ZodObject;
   /** A JSON request body. */
   body?: { schema: z.ZodType; description?: string };
   /** Every status the route can answer (bar a 500 `internal`, which no caller can act on). */
@@ -58,7 +62,11 @@ function pathParamNames(path: string): string[] {
   return [...path.matchAll(/:(\w+)/g)].map((match) => match[1]).sort();
 }
 
-/** Registers `handlers` for the declared method and path; a declaration whose params miss the path's fails. */
+/**
+ * Registers `handlers` for the declared method and path; a declaration whose params miss the path's fails.
+ * A POST with a keyed caller (api/idempotency/operation.ts) gets the Idempotency-Key handling just before its
+ * last handler: after authentication and body parsing, so no route has to ask for it.
+ */
 export function route(router: Router, operation: Operation, ...handlers: RequestHandler[]): void {
   const inPath = pathParamNames(operation.path);
   const declared = Object.keys(operation.params?.shape ?? {}).sort();
@@ -67,7 +75,10 @@ export function route(router: Router, operation: Operation, ...handlers: Request
       `${operation.method.toUpperCase()} ${operation.path} declares path parameters [${declared}], the path has [${inPath}]`,
     );
   }
-  router[operation.method](operation.path, ...handlers);
+  const chain = takesIdempotencyKey(operation)
+    ? [...handlers.slice(0, -1), idempotencyKeyHandling(operation), ...handlers.slice(-1)]
+    : handlers;
+  router[operation.method](operation.path, ...chain);
 }
 
 // ---- answers many routes share ----

@@ -132,6 +132,12 @@ export const envSchema = z.object({
   API_START_WAIT_MS: positiveMs.default(10_000),
   /** Deadline of the API's other Temporal calls; past it the API answers 503 (webhooks: Ondato redelivers). */
   API_TEMPORAL_TIMEOUT_MS: positiveMs.default(5_000),
+  /** How long the first answer to an Idempotency-Key is replayed; after it, the same key runs again. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
 
   ONDATO_ENV: z.enum(['simulator', 'sandbox', 'production']).default('simulator'),
   ONDATO_TOKEN_URL: optionalUrl,

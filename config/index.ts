@@ -230,6 +230,7 @@ function resolveSections(env: Env): AppConfig {
       bodyLimit: env.API_BODY_LIMIT,
       startWaitMs: env.API_START_WAIT_MS,
       temporalTimeoutMs: env.API_TEMPORAL_TIMEOUT_MS,
+      idempotencyTtlMs: Math.round(env.IDEMPOTENCY_TTL_HOURS * 60 * 60_000),
       webhooks: {
         username: env.WEBHOOK_USERNAME,
         password: env.WEBHOOK_PASSWORD,

@@ -62,6 +62,8 @@ export interface ApiSettings {
   bodyLimit: string;
   startWaitMs: number;
   temporalTimeoutMs: number;
+  /** How long the first answer to an Idempotency-Key is kept and replayed. */
+  idempotencyTtlMs: number;
   webhooks: WebhookSettings;
 }
 

@@ -9,6 +9,7 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import type { CodecEndpointAccess } from '../../config';
+import { withIdempotencyKey } from '../idempotency/operation';
 import type { Operation, ResponseHeader, ResponseSpec } from '../route-spec';
 import { errorResponseFor, errorResponseSchema } from '../schemas';
 
@@ -83,11 +84,12 @@ function operationObject(operation: Operation, options: DocumentOptions): ZodOpe
     ...(operation.description ? { description: operation.description } : {}),
     tags: [operation.tag],
     security: securityOf(operation, options),
-    ...(operation.params || operation.query
+    ...(operation.params || operation.query || operation.headers
       ? {
           requestParams: {
             ...(operation.params ? { path: operation.params } : {}),
             ...(operation.query ? { query: operation.query } : {}),
+            ...(operation.headers ? { header: operation.headers } : {}),
           },
         }
       : {}),
@@ -116,7 +118,8 @@ export function buildOpenApiDocument(
     const path = openApiPath(operation.path);
     const item = (paths[path] ??= {});
     if (item[operation.method]) throw new Error(`${operation.method} ${path} is declared twice`);
-    item[operation.method] = operationObject(operation, options);
+    // A keyed POST documents its Idempotency-Key and the answers that come with it.
+    item[operation.method] = operationObject(withIdempotencyKey(operation), options);
   }
   return createDocument({
     openapi: '3.1.0',

@@ -75,7 +75,7 @@ function readmeRoutes(): string[] {
   );
   const rows = section.split('\n').filter((line) => line.startsWith('| `'));
   return rows
-    .flatMap((row) => [...(row.split(' | ')[0] ?? '').matchAll(/`(GET|POST) ([^`]+)`/g)])
+    .flatMap((row) => [...(row.split(' | ')[0] ?? '').matchAll(/`(GET|POST|PUT|DELETE) ([^`]+)`/g)])
     .map((match) => `${match[1]} ${openApiPath(match[2])}`)
     .sort();
 }
