@@ -14,6 +14,8 @@ import { provideIdempotencyLedger } from './idempotency/middleware';
 import { createRecordStore } from '../storage/record-store-factory';
 import { requestLogging, routeOf } from './logging';
 import { codecRoutes } from './routes/codec';
+import { createConsole } from './console';
+import { erasureRoutesFor } from './routes/erasure';
 import { OnboardingLister } from './list-onboardings';
 import { ApiMetrics } from './metrics';
 import { OnboardingService } from './onboarding-service';
@@ -27,7 +29,10 @@ import { tracingActive } from '../observability/tracing-state';
 const READINESS_TIMEOUT_MS = 1_000;
 
 /** The sections of the configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
-export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec' | 'callbacks' | 'documents'>;
+export type ApiConfig = Pick<
+  AppConfig,
+  'temporal' | 'api' | 'codec' | 'callbacks' | 'documents' | 'console'
+>;
 
 export interface AppDeps {
   /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
@@ -118,6 +123,8 @@ export function createApp(deps: AppDeps): express.Express {
       logger,
     }),
   );
+  app.use(erasureRoutesFor(deps.temporal, deps.config, logger));
+  app.use(createConsole({ temporal: deps.temporal, config: deps.config, logger }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'run_not_visible_yet',
   'run_signal_limit',
   'payload_undecryptable',
+  'legal_hold',
+  'erasure_in_progress',
   'invalid_idempotency_key',
   'idempotency_key_reused',
   'idempotency_key_in_flight',

@@ -11,7 +11,7 @@ import type { ErrorCode } from './errors';
 import { idempotencyKeyHandling } from './idempotency/middleware';
 import { takesIdempotencyKey } from './idempotency/operation';
 
-export type HttpMethod = 'get' | 'post' | 'options';
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete' | 'options';
 export type OperationTag = 'Onboardings' | 'Webhooks' | 'Codec' | 'Operations';
 /**
  * The security schemes of the document; `none` for open routes. `apiKey`: a product backend's key only;
