@@ -10,6 +10,7 @@ import { jpegStream, planJpeg } from './images';
 import type { Logger } from './log';
 import { sendOndatoError, sendValidationFailed } from './ondato-errors';
 import { pathParam } from './path-param';
+import { eraseVerification } from './redaction';
 import type { RequestCounter } from './request-counter';
 import { createIdvInputSchema, tokenFormSchema } from './request-schemas';
 import { identityVerificationResource, kycIdentificationResource } from './resources';
@@ -115,7 +116,7 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
     res.json(identityVerificationResource(idv, store.applicationId, kyc));
   });
 
-  // Asynchronous erasure: accepted now, `redaction.redactedUtc` appears on the IDV once it is done.
+  // Asynchronous erasure: accepted now, `redaction.redactedUtc` appears on the IDV once it is done (./redaction.ts).
   router.put(
     '/v1/identity-verifications/:id/redact',
     ...entry('redactIdv'),
@@ -133,7 +134,10 @@ export function ondatoRoutes(deps: OndatoRoutesDeps): Router {
         logEvent('idv.redaction_requested', { idvId: idv.id });
         const erased = idv;
         setTimeout(() => {
-          erased.registration = null;
+          const kyc = erased.kycIdentificationId
+            ? store.identification(erased.kycIdentificationId)
+            : undefined;
+          eraseVerification(erased, kyc);
           if (erased.redaction) erased.redaction.redactedUtc = new Date().toISOString();
           store.changed();
           logEvent('idv.redacted', { idvId: erased.id });
