@@ -29,10 +29,7 @@ import { tracingActive } from '../observability/tracing-state';
 const READINESS_TIMEOUT_MS = 1_000;
 
 /** The sections of the configuration the API reads; an `AppConfig` from `loadConfig()` fits. */
-export type ApiConfig = Pick<
-  AppConfig,
-  'temporal' | 'api' | 'codec' | 'callbacks' | 'documents' | 'console'
->;
+export type ApiConfig = Pick<AppConfig, 'temporal' | 'api' | 'codec' | 'callbacks' | 'documents' | 'console'>;
 
 export interface AppDeps {
   /** A client on the namespace the workers serve, with the encrypting data converter (`createDataConverter`). */
