@@ -35,6 +35,10 @@ import {
   type ApiTestEnv,
 } from './support/api-env';
 import { closeUnreachableConnection } from '../helpers/unreachable-temporal';
+import { fingerprintOf, recordNameOf } from '../../api/idempotency/fingerprint';
+import { IdempotencyLedger } from '../../api/idempotency/ledger';
+import { parseKeyEntries } from '../../config/api-keys';
+import { createRecordStore } from '../../storage/record-store-factory';
 
 interface ResponseObject {
   description: string;
@@ -523,6 +527,60 @@ describe('OpenAPI document against real answers', () => {
       }
       expect((await checked(request(env.app).get('/docs/index.html'))).status).toBe(404);
       expect((await checked(request(env.app).get('/docs/..%2Fpackage.json'))).status).toBe(404);
+    });
+
+    it('Idempotency-Key answers on every keyed POST (400, 409, 422)', async () => {
+      type Parameter = { in: string; name: string };
+      const keyed = Object.entries(document.paths ?? {}).flatMap(([template, item]) => {
+        const post = (item as Record<string, { parameters?: Parameter[]; security?: object[] } | undefined>)
+          .post;
+        const takesKey = post?.parameters?.some(
+          (param) => param.in === 'header' && param.name === 'Idempotency-Key',
+        );
+        return post && takesKey
+          ? [{ template, opsOnly: JSON.stringify(post.security) === '[{"opsKey":[]}]' }]
+          : [];
+      });
+      expect(keyed.length).toBeGreaterThanOrEqual(5);
+      const keys = {
+        backend: parseKeyEntries(env.config.api.keys),
+        ops: parseKeyEntries(env.config.api.opsKeys),
+      };
+      const identityOf = (token: string) =>
+        [...keys.backend, ...keys.ops].find((entry) => entry.key === token)?.identity ?? '';
+      // A claim another request holds right now, made through the ledger the app uses (same store, same keys).
+      const otherRequest = new IdempotencyLedger(
+        createRecordStore(env.config.documents, env.config.codec.keyRing, '_idempotency'),
+        { ttlMs: 60_000, leaseMs: 60_000, logger: captureLogs().logger },
+      );
+      for (const { template, opsOnly } of keyed) {
+        const concrete = template.replace(/\{\w+\}/g, uniqueCustomerId('idem'));
+        const token = opsOnly ? OPS_KEY : API_KEY;
+        const post = (key: string, body: object) =>
+          request(env.app)
+            .post(concrete)
+            .set('Authorization', bearer(token))
+            .set('Idempotency-Key', key)
+            .send(body);
+        const invalid = await checked(post('x'.repeat(256), {}));
+        expect(invalid.body.error.code).toBe('invalid_idempotency_key');
+        const key = randomUUID();
+        expect((await checked(post(key, { unknownField: true }))).status).toBe(400);
+        const reused = await checked(post(key, { otherField: true }));
+        expect(reused.body.error.code).toBe('idempotency_key_reused');
+
+        const heldKey = randomUUID();
+        const routePath = template.replace(/\{(\w+)\}/g, ':$1');
+        const identity = identityOf(token);
+        const claim = await otherRequest.claim(
+          recordNameOf({ identity, method: 'POST', routePath }, heldKey),
+          fingerprintOf({ identity, method: 'POST', url: concrete, body: {} }),
+        );
+        expect(claim.kind).toBe('claimed');
+        const inFlight = await checked(post(heldKey, {}));
+        expect(inFlight.body.error.code).toBe('idempotency_key_in_flight');
+        expect(inFlight.headers['retry-after']).toBeDefined();
+      }
     });
 
     it('has seen every documented status of every operation (runs last)', () => {
