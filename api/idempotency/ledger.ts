@@ -13,7 +13,7 @@ import type { RecordStore } from '../../storage/record-store';
 
 const storedAnswerSchema = z.object({
   status: z.number().int().min(200).max(499),
-  /** Lower-case header names: only the ones that matter to a caller (content type, location). */
+  /** Only the headers that matter to a caller (content type, location). */
   headers: z.record(z.string(), z.string()),
   /** The body, byte for byte. */
   body: z.base64(),

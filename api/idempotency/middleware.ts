@@ -28,8 +28,8 @@ function ledgerOf(req: Request): IdempotencyLedger {
   return ledger as IdempotencyLedger;
 }
 
-/** Headers a caller acts on; the rest (length, date, request id) belong to each answer itself. */
-const KEPT_HEADERS = ['content-type', 'location'] as const;
+/** Headers a caller acts on, as first sent; the rest (length, date, request id) belong to each answer itself. */
+const KEPT_HEADERS = ['Content-Type', 'Location'] as const;
 
 /**
  * Final answers only: a 202 (not done yet), a 5xx (ambiguous or failed) or a 429 would freeze an intermediate
