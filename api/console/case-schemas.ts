@@ -42,3 +42,4 @@ export type KycSummaryView = z.output<typeof kycSummarySchema>;
 /** The id fields of a relayed webhook signal and of a callback's event: types only are shown. */
 export const webhookSignalSchema = z.object({ type: z.string() });
 export const notifyInputSchema = z.object({ event: z.object({ type: z.string() }) });
+export const notifyResultSchema = z.object({ delivered: z.boolean() });

@@ -14,6 +14,7 @@ import { rethrowIfUnavailable } from '../temporal-errors';
 import {
   kycSummarySchema,
   notifyInputSchema,
+  notifyResultSchema,
   webhookSignalSchema,
   workflowInputSchema,
   type KycSummaryView,
@@ -137,7 +138,10 @@ class HistoryWalk {
         }
         if (activity.type === 'notifyBackend') {
           const sent = notifyInputSchema.safeParse(await this.decode(activity.input));
-          this.add(event, 'callback', `callback ${sent.success ? sent.data.event.type : ''} answered`.trim());
+          const result = notifyResultSchema.safeParse(await this.decode(completed?.result));
+          const what = sent.success ? sent.data.event.type : 'event';
+          const fate = result.success && !result.data.delivered ? 'not sent (no callback URL)' : 'delivered';
+          this.add(event, 'callback', `callback ${what} ${fate}`);
           return;
         }
         this.add(event, 'activity', `${activity.type} done`);

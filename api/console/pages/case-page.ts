@@ -115,7 +115,8 @@ function ondato(file: CaseFile): Html {
 }
 
 function documentLabel(document: StoredDocument): string {
-  return [document.fileType ?? 'File', document.part].filter(Boolean).join(', ');
+  const type = document.fileType ?? 'File';
+  return document.part && document.part !== type ? `${type}, ${document.part}` : type;
 }
 
 function documents(file: CaseFile): Html {

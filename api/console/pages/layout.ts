@@ -19,7 +19,8 @@ const STYLE = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); }
 header { display: flex; gap: 1.5rem; align-items: center; padding: .6rem 1.5rem; background: #24292f; color: #fff; }
-header a, header button { color: #fff; }
+header a { color: #fff; }
+header button { color: #fff; background: transparent; border-color: #fff; }
 header .who { margin-left: auto; }
 header form { display: inline; }
 main { padding: 1rem 1.5rem 3rem; max-width: 1400px; }
@@ -41,14 +42,15 @@ th { background: #f6f8fa; font-weight: 600; }
 .columns { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 2rem; }
 @media (max-width: 1000px) { .columns { grid-template-columns: 1fr; } }
 .documents { display: flex; flex-wrap: wrap; gap: 1rem; }
-.documents figure { margin: 0; border: 1px solid var(--line); padding: .4rem; max-width: 100%; }
-.documents img { display: block; max-width: 420px; width: 100%; height: auto; }
+.documents figure { margin: 0; border: 1px solid var(--line); padding: .4rem; flex: 0 1 300px; }
+.documents img { display: block; width: 100%; height: auto; }
 .notice { padding: .7rem 1rem; border-radius: 6px; background: var(--warn-bg); margin: 1rem 0; }
 .notice.ok { background: var(--ok-bg); } .notice.bad { background: var(--bad-bg); }
 form.filters { display: flex; flex-wrap: wrap; gap: .8rem; align-items: end; margin-bottom: 1rem; }
 label { display: block; font-weight: 600; margin-bottom: .2rem; }
 input, select, textarea, button { font: inherit; }
 input, select, textarea { padding: .3rem .4rem; border: 1px solid #8c959f; border-radius: 4px; }
+textarea { width: 100%; }
 button { padding: .35rem .9rem; border-radius: 4px; border: 1px solid #1f2328; background: #f6f8fa; cursor: pointer; }
 button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
 fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; }
