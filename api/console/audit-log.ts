@@ -49,6 +49,14 @@ function line(entry: AuditEntry, now: Date): Record<string, unknown> {
   return { at: now.toISOString(), ...entry };
 }
 
+/** The audit line could not be written: the console serves nothing it could not record. */
+export class AuditWriteFailed extends Error {
+  constructor(cause: unknown) {
+    super('the console audit log could not be written', { cause });
+    this.name = 'AuditWriteFailed';
+  }
+}
+
 /** Appends to a file (created with owner-only permissions), one write at a time so lines never interleave. */
 export class FileAuditLog implements AuditLog {
   private tail: Promise<void> = Promise.resolve();
@@ -60,7 +68,11 @@ export class FileAuditLog implements AuditLog {
 
   record(entry: AuditEntry): Promise<void> {
     const text = `${JSON.stringify(line(entry, this.now()))}\n`;
-    const written = this.tail.then(() => appendFile(this.path, text, { mode: 0o600 }));
+    const written = this.tail
+      .then(() => appendFile(this.path, text, { mode: 0o600 }))
+      .catch((error: unknown) => {
+        throw new AuditWriteFailed(error);
+      });
     this.tail = written.catch(() => undefined);
     return written;
   }

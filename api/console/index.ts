@@ -15,7 +15,7 @@ import { ApiError } from '../errors';
 import { OnboardingLister } from '../list-onboardings';
 import { OnboardingService } from '../onboarding-service';
 import { ConsoleAccess } from './access';
-import { createAuditLog, type AuditLog } from './audit-log';
+import { AuditWriteFailed, createAuditLog, type AuditLog } from './audit-log';
 import { CaseReader } from './case-file';
 import { caseRoutes } from './case-routes';
 import { html } from './html';
@@ -111,7 +111,9 @@ function consoleErrors(logger: Logger): ErrorRequestHandler {
       return;
     }
     const refusal = asRefusal(error);
-    if (!refusal) logger.error({ err: error, path: req.path }, 'console request failed');
+    if (!refusal || error instanceof AuditWriteFailed) {
+      logger.error({ err: error, path: req.path }, 'console request failed');
+    }
     const shown = refusal ?? new ConsoleRefusal(500, 'Something went wrong', 'The console failed to answer.');
     res.set(shown.headers);
     sendPage(
@@ -133,6 +135,16 @@ function asRefusal(error: unknown): ConsoleRefusal | undefined {
     const title =
       error.status === 503 ? 'Temporal is unavailable' : error.status === 404 ? 'Not found' : 'Refused';
     return new ConsoleRefusal(error.status, title, error.message, error.headers);
+  }
+  if (error instanceof AuditWriteFailed) {
+    return new ConsoleRefusal(
+      503,
+      'Audit log unavailable',
+      'The view could not be recorded, so it is not shown.',
+      {
+        'Retry-After': '5',
+      },
+    );
   }
   if (isBodyTooLarge(error)) return new ConsoleRefusal(413, 'Too large', 'The form is too large.');
   return undefined;

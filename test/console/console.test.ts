@@ -339,6 +339,27 @@ describe('review console', () => {
       .get('/console/queue')
       .set('X-Forwarded-User', 'rita@example.com');
     expect(elsewhere.status).toBe(303);
+
+    // An audit line that cannot be written (the target is a directory): nothing is shown.
+    const unrecorded = await request(
+      createApp({
+        temporal: env.client,
+        config: {
+          ...env.config,
+          console: {
+            ...env.config.console,
+            trustedIdentityHeader: 'x-forwarded-user',
+            trustedProxies: ['127.0.0.1', '::1'],
+            auditLog: { target: 'file', path: workDir },
+          },
+        },
+        logger: captureLogs().logger,
+      }),
+    )
+      .get(`/console/cases/${newer}`)
+      .set('X-Forwarded-User', 'rita@example.com');
+    expect(unrecorded.status).toBe(503);
+    expect(unrecorded.text).not.toContain(SAMPLE_REGISTRATION.lastName);
     expect(() => loadConfig({ CONSOLE_TRUSTED_IDENTITY_HEADER: 'x-forwarded-user' })).toThrow(
       /CONSOLE_TRUSTED_PROXIES: required/,
     );
