@@ -55,8 +55,8 @@ function comparisonRows(
 function comparison(file: CaseFile): Html {
   const rows = comparisonRows(file.registration, file.kyc, file.status.reasons);
   return html`<h2 id="data">Registration and document</h2>
-    ${file.inputReadable ? '' : html`<p class="notice bad">The registration in this run's input could not be read.</p>`}
-    ${file.kyc ? '' : html`<p class="notice">No KYC identification was fetched in this run's history.</p>`}
+    ${file.inputReadable ? '' : html`<p class="notice bad">The registration in this run’s input could not be read.</p>`}
+    ${file.kyc ? '' : html`<p class="notice">No KYC identification was fetched in this run’s history.</p>`}
     <table aria-describedby="data">
       <thead>
         <tr>
@@ -75,7 +75,7 @@ function comparison(file: CaseFile): Html {
         )}
       </tbody>
     </table>
-    <p class="muted">Ondato's document number and issuing country are not kept in the run's KYC summary.</p>`;
+    <p class="muted">Ondato’s document number and issuing country are not kept in the run’s KYC summary.</p>`;
 }
 
 function ondato(file: CaseFile): Html {
