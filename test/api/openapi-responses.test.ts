@@ -17,7 +17,7 @@ import type { OpenApiDocument } from '../../api/openapi/document';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
 import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
-import { onboardingWorkflowId } from '../../contract';
+import { aftercareWorkflowId, onboardingWorkflowId } from '../../contract';
 import { TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';
 import { waitFor } from '../helpers/wait-for';
 import {
@@ -514,6 +514,72 @@ describe('OpenAPI document against real answers', () => {
       };
       const refused = await checked(codec('decode', { payloads: [undecryptable] }));
       expect(refused.body.error.code).toBe('payload_undecryptable');
+    });
+
+    it('erasure and legal hold (ops)', async () => {
+      const asOps = (call: request.Test) => call.set('Authorization', bearer(OPS_KEY));
+      const erase = (customerId: string, app: Express = env.app) =>
+        asOps(request(app).delete(`/v1/onboardings/${customerId}`));
+      const hold = (customerId: string, body: object, app: Express = env.app) =>
+        asOps(request(app).put(`/v1/onboardings/${customerId}/legal-hold`)).send(body);
+      const erasure = (erasureId: string, app: Express = env.app) =>
+        asOps(request(app).get(`/v1/erasures/${erasureId}`));
+
+      // Under a legal hold: refused; the hold applies (200) and lifts.
+      const heldCustomer = uniqueCustomerId('oa-held');
+      expect((await checked(api().post('/v1/onboardings', startBody(heldCustomer)))).status).toBe(201);
+      expect((await checked(hold(heldCustomer, { on: true, reason: 'CASE-1' }))).status).toBe(200);
+      const refused = await checked(erase(heldCustomer));
+      expect(refused.body.error.code).toBe('legal_hold');
+      expect((await checked(hold(heldCustomer, { on: false }))).status).toBe(200);
+
+      // An erasure held up by Ondato: accepted (202), readable while it runs, and no hold lands on it (409).
+      const erased = uniqueCustomerId('oa-erased');
+      expect((await checked(api().post('/v1/onboardings', startBody(erased)))).status).toBe(201);
+      await env.control.setFault({ route: 'redactIdv', mode: 'status', status: 503 });
+      try {
+        const accepted = await checked(erase(erased));
+        expect(accepted.status).toBe(202);
+        const running = await checked(erasure(accepted.body.erasureId as string));
+        expect(running.status).toBe(200);
+        const busy = await checked(hold(erased, { on: true }));
+        expect(busy.body.error.code).toBe('erasure_in_progress');
+      } finally {
+        await env.control.clearFaults();
+      }
+
+      // No worker: Temporal holds the hold and the erasure request (202).
+      const waiting = uniqueCustomerId('oa-waiting');
+      startedWithoutWorker.push(onboardingWorkflowId(waiting), aftercareWorkflowId(waiting));
+      expect((await checked(api(strict).post('/v1/onboardings', startBody(waiting)))).status).toBe(202);
+      expect((await checked(hold(waiting, { on: true }, strict))).status).toBe(202);
+      const pending = await checked(erase(waiting, strict));
+      expect(pending.body.status).toBe('pending');
+
+      // Refusals the three routes share.
+      const nobody = uniqueCustomerId('oa-nobody');
+      expect((await checked(erase(nobody))).status).toBe(404);
+      expect((await checked(hold(nobody, { on: true }))).status).toBe(404);
+      expect((await checked(erasure('00000000-0000-4000-8000-000000000000'))).status).toBe(404);
+      expect((await checked(erase('-bad%20id'))).status).toBe(400);
+      expect((await checked(erasure('-bad'))).status).toBe(400);
+      expect((await checked(hold(nobody, { on: 'yes' }))).status).toBe(400);
+      const text = asOps(request(env.app).put(`/v1/onboardings/${nobody}/legal-hold`))
+        .set('Content-Type', 'text/plain')
+        .send('x');
+      expect((await checked(text)).status).toBe(415);
+      expect((await checked(hold(nobody, { reason: 'x'.repeat(200_000) }))).status).toBe(413);
+      for (const call of [
+        () => request(env.app).delete(`/v1/onboardings/${nobody}`),
+        () => request(env.app).put(`/v1/onboardings/${nobody}/legal-hold`).send({ on: true }),
+        () => request(env.app).get(`/v1/erasures/${nobody}`),
+      ]) {
+        expect((await checked(call())).status).toBe(401);
+        expect((await checked(call().set('Authorization', bearer()))).status).toBe(403);
+      }
+      expect((await checked(erase(nobody, down))).status).toBe(503);
+      expect((await checked(hold(nobody, { on: true }, down))).status).toBe(503);
+      expect((await checked(erasure('00000000-0000-4000-8000-000000000000', down))).status).toBe(503);
     });
 
     it('health, readiness, metrics and the documentation', async () => {
