@@ -110,6 +110,9 @@ describe('review console', () => {
     // The older run: its escalation has passed by the time anyone looks. The newer one: an expired document.
     await startInReview(older, 1_000, { lastName: DOCUMENT_LAST_NAME });
     await startInReview(newer, 60_000, { dateOfExpiration: '2024-05-31' });
+    await waitFor(async () => ((await status(older)).timestamps.escalatedAt ? true : undefined), {
+      what: `${older} to escalate`,
+    });
   });
 
   afterAll(async () => {
