@@ -111,6 +111,35 @@ describe('Idempotency-Key', () => {
     expect(theirs.body.workflowId).not.toBe(mine.body.workflowId);
   });
 
+  it('answers a replay on another replica (another app over the same store) with the first answer', async () => {
+    const replica = createApp({
+      temporal: env.client,
+      config: loadConfig(configEnvOf(env)),
+      logger: captureLogs().logger,
+    });
+    const customerId = uniqueCustomerId('idem');
+    const key = randomUUID();
+    const first = await start(startBody(customerId), key);
+    expect(first.status).toBe(201);
+    const elsewhere = await start(startBody(customerId), key, API_KEY, replica);
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.text).toBe(first.text);
+    expect(elsewhere.headers['idempotent-replayed']).toBe('true');
+
+    // Twins sent to both replicas at once: one runs, the other waits or replays.
+    const twinCustomer = uniqueCustomerId('idem');
+    const twinKey = randomUUID();
+    const answers = await Promise.all([
+      start(startBody(twinCustomer), twinKey),
+      start(startBody(twinCustomer), twinKey, API_KEY, replica),
+    ]);
+    const ran = answers.filter((answer) => answer.status === 201 && !answer.headers['idempotent-replayed']);
+    expect(ran).toHaveLength(1);
+    const twin = answers.find((answer) => answer !== ran[0]);
+    expect([409, 201]).toContain(twin?.status);
+    if (twin?.status === 201) expect(twin.text).toBe(ran[0].text);
+  });
+
   it('lets one of two concurrent twins run; the other is told to wait (409) or gets the same answer', async () => {
     const customerId = uniqueCustomerId('idem');
     const key = randomUUID();

@@ -17,6 +17,8 @@ import {
   type RunningSeaweedfs,
 } from '../../scripts/seaweedfs';
 import { TEST_KEY_A, testKeyRing } from '../helpers/codec-keys';
+import { IdempotencyLedger } from '../../api/idempotency/ledger';
+import { createLogger } from '../../observability/logger';
 import { describeRecordStoreContract, recordName } from './record-store-contract';
 
 const ACCESS_KEY = 'test-access-key';
@@ -81,6 +83,37 @@ describeRecordStoreContract('S3 (SeaweedFS)', async () => {
       }
     },
   };
+});
+
+describe('idempotency claims of two API replicas on one bucket', () => {
+  it('lets one replica claim a key, tells the other it is in flight, then replays the answer there', async () => {
+    // Two stores with their own S3 clients: what two API processes have.
+    const ledger = () =>
+      new IdempotencyLedger(
+        createRecordStore(
+          { store: 's3', dir: '.', s3: settings() },
+          testKeyRing([TEST_KEY_A]),
+          '_idempotency',
+        ),
+        { ttlMs: 60_000, leaseMs: 60_000, logger: createLogger({ level: 'silent' }) },
+      );
+    const [replicaA, replicaB] = [ledger(), ledger()];
+    const name = recordName();
+    const fingerprint = 'a'.repeat(64);
+    const claims = await Promise.all([replicaA.claim(name, fingerprint), replicaB.claim(name, fingerprint)]);
+    const winner = claims.findIndex((claim) => claim.kind === 'claimed');
+    expect(winner).toBeGreaterThanOrEqual(0);
+    expect(claims[1 - winner]).toEqual({ kind: 'in_flight', retryAfterSeconds: 1 });
+    const won = claims[winner];
+    if (won.kind !== 'claimed') throw new Error('unreachable');
+    const answer = { status: 201, headers: { 'Content-Type': 'application/json' }, body: 'eyJvayI6dHJ1ZX0=' };
+    await [replicaA, replicaB][winner].settle(won.claim, answer);
+    expect(await [replicaA, replicaB][1 - winner].claim(name, fingerprint)).toEqual({
+      kind: 'replay',
+      answer,
+    });
+    expect(await [replicaA, replicaB][1 - winner].claim(name, 'b'.repeat(64))).toEqual({ kind: 'reused' });
+  });
 });
 
 describe('S3 conditional PUT (SeaweedFS)', () => {
