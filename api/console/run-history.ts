@@ -7,7 +7,6 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type LoadedDataConverter } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { OnboardingStageKey } from '../../contract';
 import { rethrowIfUnavailable } from '../temporal-errors';
@@ -63,7 +62,15 @@ export async function readRunHistory(
   } catch (error) {
     rethrowIfUnavailable(error);
   }
-  return new HistoryWalk(client.options.loadedDataConverter).walk(events);
+  return summarizeHistory(events, client.options.loadedDataConverter);
+}
+
+/** What a case page needs from one run's events; payloads decode through `converter` (decrypting them). */
+export function summarizeHistory(
+  events: readonly HistoryEvent[],
+  converter: LoadedDataConverter,
+): Promise<RunHistory> {
+  return new HistoryWalk(converter).walk(events);
 }
 
 class HistoryWalk {
@@ -72,7 +79,7 @@ class HistoryWalk {
 
   constructor(private readonly converter: LoadedDataConverter) {}
 
-  async walk(events: HistoryEvent[]): Promise<RunHistory> {
+  async walk(events: readonly HistoryEvent[]): Promise<RunHistory> {
     for (const event of events) await this.visit(event);
     return this.result;
   }
@@ -83,7 +90,7 @@ class HistoryWalk {
       return;
     }
     this.result.timeline.push({
-      at: new Date(tsToMs(event.eventTime)),
+      at: eventTime(event),
       kind,
       text,
       ...(problem ? { problem } : {}),
@@ -204,4 +211,10 @@ function keywordOf(payload: temporal.api.common.v1.IPayload): string {
     // An unreadable value is shown as such.
   }
   return '(unreadable)';
+}
+
+/** An event's time; its seconds are a Long from the server, a number or string from exported JSON. */
+function eventTime(event: HistoryEvent): Date {
+  const seconds = Number(event.eventTime?.seconds ?? 0);
+  return new Date(seconds * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6));
 }
