@@ -75,10 +75,8 @@ function settleOnEnd(res: Response, ledger: IdempotencyLedger, claim: Claim): vo
     void ledger.settle(claim, answer).finally(() => end(...args));
     return res;
   }) as Response['end'];
-  // The caller went away before an answer: the request may have run halfway; let the next one ask again.
-  res.on('close', () => {
-    if (!ending) void ledger.settle(claim, undefined);
-  });
+  // A caller that goes away does not stop the handler: its answer still ends here and is kept for the retry,
+  // which meanwhile hears 409 rather than running twice. A handler that never answers frees the key at its lease.
 }
 
 function replay(res: Response, answer: StoredAnswer): void {

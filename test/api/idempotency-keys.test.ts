@@ -25,6 +25,7 @@ import { loadConfig } from '../../config';
 import { LocalRecordStore } from '../../storage/local-record-store';
 import { openRecord } from '../../storage/record-store';
 import { TEST_CODEC_ENV, testKeyRing } from '../helpers/codec-keys';
+import { waitFor } from '../helpers/wait-for';
 import {
   API_KEY,
   bearer,
@@ -207,6 +208,57 @@ describe('Idempotency-Key', () => {
       expect(again.status).toBe(202);
       expect(again.headers['idempotent-replayed']).toBeUndefined();
     } finally {
+      await env.client.workflow
+        .getHandle(`onboarding-${customerId}`)
+        .terminate('test cleanup')
+        .catch(() => undefined);
+    }
+  });
+
+  it('holds the key while a request whose caller went away still runs (409), then frees it', async () => {
+    const slow = createApp({
+      temporal: env.client,
+      config: loadConfig({
+        ...configEnvOf(env),
+        TEMPORAL_TASK_QUEUE: `idempotency-no-worker-${randomUUID()}`,
+        API_START_WAIT_MS: '1500',
+      }),
+      logger: captureLogs().logger,
+    });
+    const server = slow.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/onboardings`;
+    const customerId = uniqueCustomerId('idem');
+    const key = randomUUID();
+    const send = (signal?: AbortSignal) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: bearer(), 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(startBody(customerId)),
+        signal,
+      });
+    try {
+      // The caller gives up after 300 ms; the start goes on waiting for its URL (no worker) for 1.5 s.
+      await expect(send(AbortSignal.timeout(300))).rejects.toThrow();
+      const meanwhile = await send();
+      expect(meanwhile.status).toBe(409);
+      expect(((await meanwhile.json()) as { error: { code: string } }).error.code).toBe(
+        'idempotency_key_in_flight',
+      );
+      expect(meanwhile.headers.get('retry-after')).toBe('1');
+      // The abandoned start answered 202 (not kept): the key is free again and the next request runs.
+      const later = await waitFor(
+        async () => {
+          const answer = await send();
+          return answer.status === 409 ? undefined : answer;
+        },
+        { timeoutMs: 5_000, intervalMs: 200, what: 'the abandoned claim to settle' },
+      );
+      expect(later.status).toBe(202);
+      expect(later.headers.get('idempotent-replayed')).toBeNull();
+    } finally {
+      server.close();
+      server.closeAllConnections();
       await env.client.workflow
         .getHandle(`onboarding-${customerId}`)
         .terminate('test cleanup')
