@@ -113,6 +113,8 @@ export const getErasureQuery = defineQuery<ErasureRecord>('getErasure');
 /** What the aftercare run carries over when it continues as new. */
 export interface AftercareContinued {
   state: AftercareState;
+  /** An onboarding closed whose timers the previous run had not set yet. */
+  timersStale?: boolean;
 }
 
 /** An erasure the aftercare run started (on request or by retention): while it runs, holds are refused. */

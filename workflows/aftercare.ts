@@ -83,7 +83,7 @@ export async function aftercareWorkflow(input: AftercareInput): Promise<Aftercar
   /** Bumped by every message: the wait below re-evaluates. */
   let changes = 0;
   /** The latest onboarding changed: the timers are set again from the policy as configured now. */
-  let timersStale = state.latest !== undefined && input.continued === undefined;
+  let timersStale = input.continued ? input.continued.timersStale === true : state.latest !== undefined;
   let erasure: ChildWorkflowHandle<typeof erasureWorkflow> | undefined;
 
   async function startErasure(
@@ -206,6 +206,17 @@ export async function aftercareWorkflow(input: AftercareInput): Promise<Aftercar
       erasure = undefined;
       continue;
     }
+    const info = workflowInfo();
+    if (
+      !state.erasure &&
+      (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUING)
+    ) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof aftercareWorkflow>({
+        customerId: state.customerId,
+        continued: { state, timersStale },
+      });
+    }
     if (timersStale) {
       timersStale = false;
       setTimers(await policyCalls.aftercarePolicy());
@@ -221,14 +232,6 @@ export async function aftercareWorkflow(input: AftercareInput): Promise<Aftercar
     if (retentionAt !== undefined && retentionAt <= now) {
       await startErasure('retention', 'retention', uuid4());
       continue;
-    }
-    const info = workflowInfo();
-    if (
-      !state.erasure &&
-      (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUING)
-    ) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof aftercareWorkflow>({ customerId: state.customerId, continued: { state } });
     }
     const nextAt = Math.min(reverificationAt ?? Infinity, retentionAt ?? Infinity);
     const seen = changes;
