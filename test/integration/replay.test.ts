@@ -51,6 +51,11 @@ describe('replay of recorded histories', () => {
         'v1-approved',
         'v1-awaiting-then-approved',
         'v1-duplicate-webhooks',
+        // the aftercare and erasure workflows (recorded by test/privacy/erasure.test.ts)
+        'aftercare-reverification-notice',
+        'aftercare-legal-hold-past-retention',
+        'erasure-on-request',
+        'erasure-by-retention',
       ]),
     );
     // Recordings since the codec are encrypted, the v1 ones plain, so both decoding paths are replayed.

@@ -21,6 +21,7 @@ import {
   type ApiTestEnv,
 } from '../api/support/api-env';
 import { captureRuntimeLogs } from '../harness/runtime-log';
+import { recordHistoryIfAsked } from '../helpers/histories';
 import { waitFor } from '../helpers/wait-for';
 import { foundNeedles, readableText, registrationNeedles } from './support';
 
@@ -150,6 +151,10 @@ describe('erasure, retention and legal hold', () => {
       const due = await callback(customerId, 'onboarding.reverification_due');
       expect(due.event.reverification).toEqual({ documentExpiresOn: inDays(10) });
       expect(await runsOf(aftercareWorkflowId(customerId))).toHaveLength(1);
+      await recordHistoryIfAsked(
+        'aftercare-reverification-notice',
+        env.client.workflow.getHandle(aftercareWorkflowId(customerId)),
+      );
 
       const erase = await ops(request(env.app).delete(`/v1/onboardings/${customerId}`));
       expect(erase.status).toBe(202);
@@ -171,6 +176,7 @@ describe('erasure, retention and legal hold', () => {
       );
       const erased = await callback(customerId, 'onboarding.erased');
       expect(erased.event.erasure).toEqual({ erasureId });
+      await recordHistoryIfAsked('erasure-on-request', env.client.workflow.getHandle(`erasure-${erasureId}`));
 
       // Documents: none under the customer's prefix, not even an empty folder.
       expect(await store.list(`${customerId}/`)).toEqual([]);
@@ -244,6 +250,10 @@ describe('erasure, retention and legal hold', () => {
     const erased = await callback(free, 'onboarding.erased');
     const record = await erasureRecord(erased.event.erasure?.erasureId as string, 'completed');
     expect(record).toMatchObject({ customerId: free, trigger: 'retention', requestedBy: 'retention' });
+    await recordHistoryIfAsked(
+      'erasure-by-retention',
+      env.client.workflow.getHandle(`erasure-${record.erasureId}`),
+    );
     expect(await store.list(`${free}/`)).toEqual([]);
 
     // With a hold: past its due time nothing happens, and an erasure request is refused.
@@ -256,6 +266,10 @@ describe('erasure, retention and legal hold', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('legal_hold');
 
+    await recordHistoryIfAsked(
+      'aftercare-legal-hold-past-retention',
+      env.client.workflow.getHandle(aftercareWorkflowId(held)),
+    );
     // Lifted: the retention that came due proceeds.
     const lifted = await ops(request(env.app).put(`/v1/onboardings/${held}/legal-hold`)).send({ on: false });
     expect(lifted.status).toBe(200);
