@@ -9,6 +9,8 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { DocumentDecryptionError } from '../../codec/document-cipher';
+import { UnknownEncryptionKeyError } from '../../codec/keys';
 import type { RecordStore } from '../../storage/record-store';
 
 const storedAnswerSchema = z.object({
@@ -140,10 +142,7 @@ export class IdempotencyLedger {
     try {
       plain = await this.store.read(name);
     } catch (error) {
-      if (
-        (error as Error).name !== 'DocumentDecryptionError' &&
-        (error as Error).name !== 'UnknownEncryptionKeyError'
-      )
+      if (!(error instanceof DocumentDecryptionError || error instanceof UnknownEncryptionKeyError))
         throw error;
       this.options.logger.warn(
         { record: name, err: { name: (error as Error).name } },

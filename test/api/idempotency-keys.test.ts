@@ -316,6 +316,22 @@ describe('Idempotency-Key', () => {
     ).toBe(true);
   });
 
+  it('drops a record that was altered at rest and runs the request again', async () => {
+    const customerId = uniqueCustomerId('idem');
+    const key = randomUUID();
+    const before = new Set(readdirSync(recordsDir()));
+    expect((await start(startBody(customerId), key)).status).toBe(201);
+    const [name] = readdirSync(recordsDir()).filter((entry) => !before.has(entry));
+    const file = path.join(recordsDir(), name);
+    const raw = readFileSync(file);
+    raw[raw.length - 1] ^= 0xff; // the auth tag: GCM refuses the record
+    writeFileSync(file, raw);
+    const again = await start(startBody(customerId), key);
+    expect(again.status).toBe(200); // ran: joined the run, nothing replayed from a record it cannot trust
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(env.logs.text()).toContain('idempotency record unreadable; dropped');
+  });
+
   it('runs the request again once the record expired (short IDEMPOTENCY_TTL_HOURS)', async () => {
     const shortLived = createApp({
       temporal: env.client,
