@@ -12,12 +12,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createS3Client, DocumentStoreAccessError, S3DocumentStore } from '../../storage/s3-store';
 import { createDocumentStore } from '../../storage/store-factory';
@@ -136,6 +138,35 @@ describe('S3 document store, beyond the contract', () => {
     const client = createS3Client(settings());
     expect(await listEverything(client, 'from-config/')).toEqual(['c-1/kyc-1/a.jpg']);
     expect((await readAll(await store.get('c-1/kyc-1/a.jpg'))).equals(original)).toBe(true);
+  });
+
+  it("erases a customer's prefix: objects, and a multipart upload a dead worker left unfinished", async () => {
+    const client = createS3Client(settings());
+    const store = new S3DocumentStore(client, settings({ prefix: 'erase/' }), keys);
+    await store.put('c-9/kyc-1/a.jpg', chunked(fakeDocument(5000), 1000), { contentType: 'image/jpeg' });
+    await store.put('c-10/kyc-1/a.jpg', chunked(fakeDocument(5000), 1000), { contentType: 'image/jpeg' });
+    // A worker killed mid-copy never aborts its upload: its parts hold document bytes.
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'erase/c-9/kyc-1/b.jpg' }),
+    );
+    await client.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'erase/c-9/kyc-1/b.jpg',
+        UploadId,
+        PartNumber: 1,
+        Body: randomBytes(PART_BYTES),
+      }),
+    );
+    expect(await listEverything(client, 'erase/c-9/')).toEqual([
+      '(unfinished upload) kyc-1/b.jpg',
+      'kyc-1/a.jpg',
+    ]);
+
+    expect(await store.deletePrefix('c-9/')).toBe(1);
+    expect(await listEverything(client, 'erase/c-9/')).toEqual([]);
+    // `c-9/` is not a prefix of `c-10/`: the other customer keeps its document.
+    expect(await store.list('c-10/')).toEqual(['c-10/kyc-1/a.jpg']);
   });
 
   it('encrypts at the bucket too with SSE-S3 (AES256), multipart included', async () => {
