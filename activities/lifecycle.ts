@@ -106,6 +106,16 @@ export function createLifecycleActivities(deps: LifecycleActivityDeps) {
       return state.legalHold?.on ? state.legalHold : undefined;
     },
 
+    /** Whether an onboarding of the customer is running now (retention then waits for it to close). */
+    async onboardingOpen(customerId: string): Promise<boolean> {
+      const handle = (await deps.temporal()).workflow.getHandle(onboardingWorkflowId(customerId));
+      const description = await handle.describe().catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'WorkflowNotFoundError') return undefined;
+        throw error;
+      });
+      return description?.status.name === 'RUNNING';
+    },
+
     /** Ends the customer's open onboarding run, if any; the reason names the erasure (ids only). */
     async terminateOpenOnboarding(input: {
       customerId: string;

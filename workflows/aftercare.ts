@@ -230,6 +230,14 @@ export async function aftercareWorkflow(input: AftercareInput): Promise<Aftercar
       continue;
     }
     if (retentionAt !== undefined && retentionAt <= now) {
+      // A customer onboarding again is a customer again: retention counts from that onboarding's close.
+      if (await policyCalls.onboardingOpen(state.customerId)) {
+        log.info('retention due during an open onboarding: it waits for its close', {
+          customerId: state.customerId,
+        });
+        state.retentionDueAt = undefined;
+        continue;
+      }
       await startErasure('retention', 'retention', uuid4());
       continue;
     }

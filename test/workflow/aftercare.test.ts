@@ -37,6 +37,8 @@ class Stubs {
   readonly erasures: ErasureInput[] = [];
   readonly deletedRuns: RunRef[] = [];
   policyReads = 0;
+  /** Customers whose onboarding the stub reports running. */
+  readonly onboardingOpenFor = new Set<string>();
 
   activities(): LifecycleActivities & {
     notifyBackend(input: { event: CallbackEvent }): Promise<{ delivered: boolean }>;
@@ -47,6 +49,7 @@ class Stubs {
         return this.policy;
       },
       legalHoldOf: async () => undefined,
+      onboardingOpen: async (customerId: string) => this.onboardingOpenFor.has(customerId),
       terminateOpenOnboarding: async () => undefined,
       collectCustomerRuns: async (customerId: string) => ({
         onboardingRuns: [{ workflowId: `onboarding-${customerId}`, runId: 'run-1' }],
@@ -236,6 +239,30 @@ describe('retention and legal hold', () => {
         status: 'completed',
       }),
     ]);
+  });
+
+  it('does not erase a customer who is onboarding again when retention comes due; the next close sets it anew', async () => {
+    stubs.policy = {
+      reverificationLeadMs: 30 * DAY,
+      retentionMs: { expired: 90 * DAY, approved: 365 * DAY },
+    };
+    const { handle, customerId } = await startAftercare({ closed: await closed('expired') });
+    await stateWhen(handle, (s) => s.retentionDueAt !== undefined);
+    stubs.onboardingOpenFor.add(customerId);
+    await env.sleep(100 * DAY);
+    const waiting = await stateWhen(handle, (s) => s.retentionDueAt === undefined);
+    expect(waiting.erasure).toBeUndefined();
+    expect(stubs.erasures.filter((record) => record.customerId === customerId)).toEqual([]);
+
+    stubs.onboardingOpenFor.delete(customerId);
+    const approved = await closed('approved');
+    await handle.signal(onboardingClosedSignal, approved);
+    const state = await stateWhen(
+      handle,
+      (s) => s.latest?.runId === approved.runId && s.retentionDueAt !== undefined,
+    );
+    expect(Date.parse(state.retentionDueAt as string)).toBe(Date.parse(approved.closedAt) + 365 * DAY);
+    await handle.terminate('test finished');
   });
 
   it('never erases an outcome whose retention is off', async () => {
