@@ -32,10 +32,10 @@ const duration = z
     const unit = /[smhd]$/.test(value) ? (value.slice(-1) as keyof typeof DURATION_UNIT_MS) : 'd';
     return Math.round(Number.parseFloat(value) * DURATION_UNIT_MS[unit]);
   });
-/** A duration, or `off` (or 0): never. Parsed to milliseconds, undefined for never. */
+/** A duration, or `off` (or 0): never. Parsed to milliseconds, null for never (undefined would take the default). */
 const durationOrOff = z
   .union([z.literal('off'), duration])
-  .transform((value) => (value === 'off' || value === 0 ? undefined : value));
+  .transform((value) => (value === 'off' || value === 0 ? null : value));
 
 export const ONDATO_HOST_PRESETS = {
   production: {

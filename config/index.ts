@@ -275,9 +275,9 @@ function resolveSections(env: Env): AppConfig {
     lifecycle: {
       reverificationLeadMs: env.REVERIFICATION_LEAD,
       retentionMs: {
-        approved: env.RETENTION_APPROVED,
-        rejected: env.RETENTION_REJECTED,
-        unfinished: env.RETENTION_UNFINISHED,
+        ...(env.RETENTION_APPROVED !== null ? { approved: env.RETENTION_APPROVED } : {}),
+        ...(env.RETENTION_REJECTED !== null ? { rejected: env.RETENTION_REJECTED } : {}),
+        ...(env.RETENTION_UNFINISHED !== null ? { unfinished: env.RETENTION_UNFINISHED } : {}),
       },
     },
     observability: {
