@@ -19,6 +19,7 @@ import { erasureRoutesFor } from './routes/erasure';
 import { OnboardingLister } from './list-onboardings';
 import { ApiMetrics } from './metrics';
 import { OnboardingService } from './onboarding-service';
+import { lifecycleRoutesFor } from './routes/lifecycle';
 import { onboardingRoutes } from './routes/onboardings';
 import { operationsRoutes } from './routes/operations';
 import { webhookRoutes } from './routes/webhooks';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(erasureRoutesFor(deps.temporal, deps.config, logger));
+  app.use(lifecycleRoutesFor(deps.temporal, deps.config, logger));
   app.use(createConsole({ temporal: deps.temporal, config: deps.config, logger }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

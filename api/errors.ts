@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'payload_undecryptable',
   'legal_hold',
   'erasure_in_progress',
+  'relink_not_possible',
+  'onboarding_not_approved',
   'invalid_idempotency_key',
   'idempotency_key_reused',
   'idempotency_key_in_flight',

@@ -16,7 +16,7 @@ import { OnboardingStarts, type StartOutcome } from './onboarding-starts';
 import { RunAccess } from './run-access';
 import { RunMessages, type RunMessageOutcome } from './run-messages';
 import { fromRecord, fromState, fromSummary, statusBase, withFailure } from './run-view';
-import type { OnboardingStatus, RetryOnboardingRequest } from './schemas';
+import type { OnboardingStatus, RetryOnboardingRequest, ReverificationRequest } from './schemas';
 import {
   describeRunFailure,
   isTemporalUnavailable,
@@ -53,6 +53,16 @@ export class OnboardingService {
   /** See OnboardingStarts.retry. */
   retry(customerId: string, request: RetryOnboardingRequest): Promise<StartOutcome> {
     return this.starts.retry(customerId, request);
+  }
+
+  /** See OnboardingStarts.reverify. */
+  reverify(customerId: string, request: ReverificationRequest): Promise<StartOutcome> {
+    return this.starts.reverify(customerId, request);
+  }
+
+  /** See RunMessages.relink. */
+  relink(customerId: string, requestedBy: string): Promise<RunMessageOutcome> {
+    return this.messages.relink(customerId, requestedBy);
   }
 
   // ---- read ----

@@ -31,7 +31,7 @@ import {
   workflowStatus,
   type WorkflowStatus,
 } from './run-view';
-import type { OnboardingLink, RetryOnboardingRequest } from './schemas';
+import type { OnboardingLink, RetryOnboardingRequest, ReverificationRequest } from './schemas';
 import {
   describeRunFailure,
   failedStart,
@@ -58,6 +58,9 @@ export interface StartOutcome {
  * run or joined one; the run's memo does: it carries the token of the call that created it.
  */
 const START_TOKEN_MEMO = 'apiStartToken';
+
+/** Memo key of a re-verification run: the approved run it follows, so a repeated request joins it. */
+const REVERIFICATION_OF_MEMO = 'reverificationOf';
 
 /** Closed without completing: the next start replaces the run, taking over its finished verification. */
 const CLOSED_UNFINISHED = new Set<WorkflowStatus>(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
@@ -132,9 +135,58 @@ export class OnboardingStarts {
     );
   }
 
+  /**
+   * A new onboarding for an approved customer, because the product asks (e.g. after
+   * `onboarding.reverification_due`): a fresh verification, taking nothing over. Only after an approved run;
+   * while a run is open it is refused, unless that run is itself a re-verification, which a repeat joins.
+   */
+  async reverify(customerId: string, request: ReverificationRequest): Promise<StartOutcome> {
+    const latest = await this.runs.requireLatest(customerId);
+    const status = workflowStatus(latest);
+    const runOf = { workflowId: latest.workflowId, runId: latest.runId };
+    if (status === 'RUNNING') {
+      const follows = memoString(latest, REVERIFICATION_OF_MEMO);
+      if (follows === undefined) {
+        throw new ApiError(
+          409,
+          'onboarding_running',
+          'An onboarding of this customer is running; it decides first',
+          runOf,
+        );
+      }
+      const [workflowId, runId] = follows.split('/');
+      return this.startOrJoin(
+        { customerId, ...request, reverificationOf: { workflowId, runId } },
+        'ALLOW_DUPLICATE',
+      );
+    }
+    const record =
+      status === 'COMPLETED'
+        ? await this.runs.resultOf(latest.workflowId, latest.runId).catch(rethrowIfUnavailable)
+        : undefined;
+    if (record?.outcome !== 'approved') {
+      throw new ApiError(
+        409,
+        'onboarding_not_approved',
+        'The customer’s latest onboarding did not end approved: start or retry it instead',
+        compact({ ...runOf, status, outcome: record?.outcome ?? outcomeOf(latest) }),
+      );
+    }
+    return this.startOrJoin(
+      {
+        customerId,
+        ...request,
+        reverificationOf: compact({ ...runOf, kycId: record.kycId }),
+      },
+      'ALLOW_DUPLICATE',
+      { [REVERIFICATION_OF_MEMO]: `${latest.workflowId}/${latest.runId}` },
+    );
+  }
+
   private async startOrJoin(
     input: OnboardingInput,
     reusePolicy: WorkflowIdReusePolicy,
+    memo: Record<string, string> = {},
   ): Promise<StartOutcome> {
     const workflowId = onboardingWorkflowId(input.customerId);
     const startToken = randomUUID();
@@ -145,7 +197,7 @@ export class OnboardingStarts {
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: reusePolicy,
       typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
-      memo: { [START_TOKEN_MEMO]: startToken },
+      memo: { ...memo, [START_TOKEN_MEMO]: startToken },
     });
 
     // Before the start, whose wait for the customer URL is longer than the call deadline.

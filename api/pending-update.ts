@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const RUN_OPERATIONS = ['review', 'cancel', 'resume'] as const;
+export const RUN_OPERATIONS = ['review', 'cancel', 'resume', 'relink'] as const;
 export type RunOperation = (typeof RUN_OPERATIONS)[number];
 
 export const pendingUpdateSchema = z

@@ -10,7 +10,9 @@ import type { UpdateDefinition } from '@temporalio/common';
 import {
   cancelUpdate,
   onboardingWorkflowId,
+  relinkUpdate,
   resumeUpdate,
+  RUN_MEMO_KEYS,
   submitReviewUpdate,
   type CancelInput,
   type OnboardingState,
@@ -20,11 +22,11 @@ import {
 import { ApiError } from './errors';
 import type { PendingUpdate, RunOperation } from './pending-update';
 import type { RunAccess } from './run-access';
-import { fromState, statusBase, workflowStatus } from './run-view';
+import { fromState, memoString, statusBase, workflowStatus } from './run-view';
 import type { OnboardingStatus } from './schemas';
 import { isTemporalUnavailable, isWorkflowNotFound, temporalUnavailable } from './temporal-errors';
 
-type Refusal = 'no_review_pending' | 'already_decided' | 'not_parked';
+type Refusal = 'no_review_pending' | 'already_decided' | 'not_parked' | 'relink_not_possible';
 
 export class RunMessages {
   constructor(private readonly runs: RunAccess) {}
@@ -40,6 +42,30 @@ export class RunMessages {
   /** Ops resume a parked run (`needs_attention`): the failed step runs again now. */
   resume(customerId: string, request: ResumeInput): Promise<RunMessageOutcome> {
     return this.sendUpdate(customerId, 'resume', 'not_parked', resumeUpdate, request);
+  }
+
+  /**
+   * A fresh customer link after Ondato ended the session. The IDV to replace is the run's current one, read
+   * from its memo (no worker needed): the update id derives from it, so a repeat for the same expired session
+   * joins the first request and a later session's expiry is a new request.
+   */
+  async relink(customerId: string, requestedBy: string): Promise<RunMessageOutcome> {
+    const latest = await this.runs.requireLatest(customerId);
+    const expiredIdvId = memoString(latest, RUN_MEMO_KEYS.idvId);
+    if (workflowStatus(latest) !== 'RUNNING' || expiredIdvId === undefined) {
+      throw new ApiError(
+        409,
+        'relink_not_possible',
+        workflowStatus(latest) !== 'RUNNING'
+          ? `The onboarding is no longer running (status ${workflowStatus(latest)})`
+          : 'The onboarding has no customer link to replace yet',
+        { workflowId: latest.workflowId, runId: latest.runId },
+      );
+    }
+    return this.sendUpdate(customerId, 'relink', 'relink_not_possible', relinkUpdate, {
+      requestedBy,
+      expiredIdvId,
+    });
   }
 
   /**

@@ -118,6 +118,8 @@ export function fromState(base: StatusBase, state: OnboardingState): OnboardingS
     idvId: state.idvId,
     idvStatus: state.idvStatus,
     customerUrl: state.customerUrl,
+    customerDeadlineAt: state.customerDeadlineAt,
+    relinkOpenUntil: state.relinkOpenUntil,
     kycId: state.kycId,
     kycStatus: state.kycStatus,
     documents: state.documents,

@@ -152,6 +152,11 @@ export const timeoutsSchema = component(
     parkedRetryMs: duration(SECOND, 7 * DAY)
       .optional()
       .describe('A parked run (needs_attention) retries its failed step by itself after this long'),
+    relinkGraceMs: duration(0, 90 * DAY)
+      .optional()
+      .describe(
+        'After Ondato expired the session or the customer aborted it, how long the run waits for POST /v1/onboardings/{customerId}/link before it ends as expired or abandoned (never past the customer deadline). 0, the default, ends it at once',
+      ),
   }),
   {
     id: 'Timeouts',
@@ -186,6 +191,18 @@ const onboardingOptions = {
       'Where the outcome is posted (signed); the service default when absent. Only targets the service allows (CALLBACK_URL, CALLBACK_ALLOWED_URLS) are accepted; any other is refused with a 400.',
     ),
   timeouts: timeoutsSchema.optional(),
+  reminders: z
+    .array(
+      z.union([
+        z.strictObject({ afterLinkMs: duration(SECOND, 90 * DAY) }),
+        z.strictObject({ beforeDeadlineMs: duration(SECOND, 90 * DAY) }),
+      ]),
+    )
+    .max(10)
+    .optional()
+    .describe(
+      'When `onboarding.reminder_due` is sent while the customer has not finished: after the current link was issued, or before the customer deadline. Default: a day after the link and a day before the deadline; `[]` sends none. A reminder whose moment falls before its link or at the deadline is skipped; a fresh link has reminders of its own',
+    ),
 };
 
 export const startOnboardingRequestSchema = component(
@@ -203,6 +220,20 @@ export const retryOnboardingRequestSchema = component(z.strictObject(onboardingO
   id: 'RetryOnboardingRequest',
   examples: [{ registration: { firstName: 'Ona', lastName: 'Onaitė', countryCode: 'LT' } }],
 });
+
+/** A re-verification carries the registration again, like a retry. */
+export const reverificationRequestSchema = component(z.strictObject(onboardingOptions), {
+  id: 'ReverificationRequest',
+  examples: [{ registration: { firstName: 'Ona', lastName: 'Onaitė', countryCode: 'LT' } }],
+});
+
+/** Nothing to say: the caller is the key's identity, the IDV to replace is the run's current one. */
+export const relinkRequestSchema = component(
+  z.strictObject({
+    note: z.string().max(500).optional().describe('Logged only (e.g. the product ticket)'),
+  }),
+  { id: 'RelinkRequest', examples: [{}] },
+);
 
 export const reviewRequestSchema = component(
   z.strictObject({
@@ -239,6 +270,7 @@ export const resumeRequestSchema = component(
 
 export type StartOnboardingRequest = z.output<typeof startOnboardingRequestSchema>;
 export type RetryOnboardingRequest = z.output<typeof retryOnboardingRequestSchema>;
+export type ReverificationRequest = z.output<typeof reverificationRequestSchema>;
 export type ResumeRequest = z.output<typeof resumeRequestSchema>;
 
 /** Fails to compile when the validated body stops fitting the workflow input (e.g. a renamed timeout). */
@@ -348,6 +380,16 @@ export const onboardingStatusSchema = component(
     idvId: z.string().optional(),
     idvStatus: z.string().optional(),
     customerUrl: z.string().optional(),
+    customerDeadlineAt: z
+      .string()
+      .optional()
+      .describe('When the customer’s time runs out; a fresh link does not move it'),
+    relinkOpenUntil: z
+      .string()
+      .optional()
+      .describe(
+        'Present while Ondato has ended the session (idvStatus Expired or Aborted) and the run waits for POST /v1/onboardings/{customerId}/link, until this instant',
+      ),
     kycId: z.string().optional(),
     kycStatus: z.string().optional(),
     documents: z.array(storedDocument),

@@ -12,6 +12,7 @@ import { route, type Operation, type Operations } from '../route-spec';
 import { healthSchema } from '../schemas';
 import { CODEC_OPERATIONS } from './codec';
 import { ERASURE_OPERATIONS } from './erasure';
+import { LIFECYCLE_OPERATIONS } from './lifecycle';
 import { ONBOARDING_OPERATIONS } from './onboardings';
 import { WEBHOOK_OPERATIONS } from './webhooks';
 
@@ -95,6 +96,7 @@ export const SERVICE_OPERATIONS = {
 /** Every route's declaration: the document lists exactly these (test/api/openapi.test.ts holds them to the app). */
 export const API_OPERATIONS: readonly Operation[] = [
   ONBOARDING_OPERATIONS,
+  LIFECYCLE_OPERATIONS,
   ERASURE_OPERATIONS,
   WEBHOOK_OPERATIONS,
   CODEC_OPERATIONS,
