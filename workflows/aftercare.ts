@@ -51,6 +51,8 @@ const callbackCalls = proxyActivities<OnboardingActivities>({
 /** Continue as new well before Temporal's limits: the run lives for years and takes a signal per onboarding. */
 const HISTORY_EVENTS_BEFORE_CONTINUING = 2_000;
 const MAX_HOLD_REASON_LENGTH = 200;
+/** After a retention erasure failed, when retention tries again. */
+const RETENTION_RETRY_MS = 24 * 60 * 60 * 1000;
 
 function nowIso(): string {
   return new Date().toISOString();
@@ -199,9 +201,21 @@ export async function aftercareWorkflow(input: AftercareInput): Promise<Aftercar
 
   for (;;) {
     if (erasure && state.erasure) {
-      const result = await erasure.result();
+      let status: string;
+      try {
+        status = (await erasure.result()).status;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // A bug or a terminated erasure: the customer's aftercare (and its hold) must outlive it. Retention tries
+        // again a day later; a request is for ops to repeat.
+        log.error('erasure failed', { customerId: state.customerId, erasureId: state.erasure.erasureId });
+        status = 'failed';
+        if (state.erasure.trigger === 'retention') {
+          state.retentionDueAt = new Date(Date.now() + RETENTION_RETRY_MS).toISOString();
+        }
+      }
       // A completed erasure deleted this run before it got here, unless it could not: end either way.
-      if (result.status !== 'refused_legal_hold') return state;
+      if (status === 'completed') return state;
       state.erasure = undefined;
       erasure = undefined;
       continue;

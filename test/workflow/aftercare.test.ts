@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { AftercarePolicy, LifecycleActivities, RunRef } from '../../activities/lifecycle';
@@ -39,6 +40,8 @@ class Stubs {
   policyReads = 0;
   /** Customers whose onboarding the stub reports running. */
   readonly onboardingOpenFor = new Set<string>();
+  /** Customers whose documents the stub store refuses to delete (the erasure fails). */
+  readonly brokenStoreFor = new Set<string>();
 
   activities(): LifecycleActivities & {
     notifyBackend(input: { event: CallbackEvent }): Promise<{ delivered: boolean }>;
@@ -56,7 +59,12 @@ class Stubs {
         aftercareRuns: [],
         idvIds: ['idv-1'],
       }),
-      deleteCustomerDocuments: async () => 3,
+      deleteCustomerDocuments: async (customerId: string) => {
+        if (this.brokenStoreFor.has(customerId)) {
+          throw ApplicationFailure.nonRetryable('the store refused (test)', 'DocumentStoreFailed');
+        }
+        return 3;
+      },
       redactCustomerVerification: async () => ({ requested: true }),
       recordErasure: async (record) => {
         this.erasures.push({ ...record });
@@ -329,6 +337,32 @@ describe('retention and legal hold', () => {
     ]);
     expect(stubs.callbacks.filter((event) => event.type === 'onboarding.erased')).toEqual([
       expect.objectContaining({ customerId, erasure: { erasureId } }),
+    ]);
+  });
+});
+
+describe('a failed erasure', () => {
+  it('leaves the aftercare run and its state in place; a later request erases', async () => {
+    const { handle, customerId } = await startAftercare({ closed: await closed('approved') });
+    stubs.brokenStoreFor.add(customerId);
+    const first = await handle.executeUpdate(requestErasureUpdate, {
+      args: [{ erasureId: `e-broken-${customerId}`, requestedBy: 'ops' }],
+    });
+    await stateWhen(handle, (s) => s.erasure === undefined);
+    const failed = await env.client.workflow.getHandle(`erasure-${first.erasureId}`).describe();
+    expect(failed.status.name).toBe('FAILED');
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    // Holds are accepted again once no erasure runs.
+    await handle.executeUpdate(setLegalHoldUpdate, { args: [{ on: false, requestedBy: 'ops' }] });
+
+    stubs.brokenStoreFor.delete(customerId);
+    const second = await handle.executeUpdate(requestErasureUpdate, {
+      args: [{ erasureId: `e-fixed-${customerId}`, requestedBy: 'ops' }],
+    });
+    expect(second.joined).toBe(false);
+    await handle.result();
+    expect(stubs.erasures.filter((record) => record.customerId === customerId)).toEqual([
+      expect.objectContaining({ erasureId: `e-fixed-${customerId}`, status: 'completed' }),
     ]);
   });
 });
