@@ -485,6 +485,16 @@ export const callbackEventSchema = component(
       .object({ type: z.string(), stage: z.string() })
       .optional()
       .describe('onboarding.failed: the failure type and the stage the run failed in'),
+    reverification: z
+      .object({ documentExpiresOn: z.string() })
+      .optional()
+      .describe(
+        "onboarding.reverification_due: the identity document's expiry (YYYY-MM-DD); ask for a re-verification",
+      ),
+    erasure: z
+      .object({ erasureId: z.string() })
+      .optional()
+      .describe("onboarding.erased: the erasure's id (GET /v1/erasures/{erasureId} for its audit record)"),
     occurredAt: z.string().describe('ISO 8601, when the workflow sent the event'),
   }),
   {
