@@ -7,11 +7,15 @@
  * runs in flight, and the Temporal server SIGKILLed and started again. Every run must end with the right outcome,
  * exactly one completion callback and its documents intact (decrypted from the store and compared by sha256 with
  * the simulator's originals); visibility queries on CustomerId must answer, from PostgreSQL; after a restart of
- * the whole cluster the runs are still there.
+ * the whole cluster the runs are still there. First, a start with an Idempotency-Key answered by API 1 is replayed
+ * byte for byte by API 2 (the key's record is in the shared bucket).
  */
+import { randomUUID } from 'node:crypto';
+import { BENCH_CREDENTIALS } from '../../bench/infra/credentials';
 import { Driver, chaosTimeouts, delay, mix, type Run } from '../../chaos/runs';
 import { verifyRuns, type RunVerdict } from '../../chaos/verify';
 import { POSTGRES } from '../../deploy/topology';
+import { SAMPLE_REGISTRATION } from '../../simulator/sample-registration';
 import { removeTestData, startClusterUnderTest, type ClusterUnderTest } from './support/cluster-under-test';
 import { printTable } from './support/report';
 
@@ -39,6 +43,10 @@ test('the production topology completes every onboarding through an API kill, a 
   log(
     `cluster up in ${startSeconds.toFixed(1)} s: API ${t.cluster.urls.api}, Temporal ${t.cluster.urls.temporal}`,
   );
+
+  // Idempotency keys across the replicas: API 2 replays API 1's answer from the shared bucket.
+  const idempotency = await replayAcrossReplicas(t);
+  log(`idempotency: ${JSON.stringify(idempotency)}`);
 
   const drivers = t.apis.map(
     (api, index) => new Driver({ api, control: t.control, client: t.client }, `cluster-api${index + 1}`),
@@ -166,6 +174,7 @@ test('the production topology completes every onboarding through an API kill, a 
   expect(verdicts).toHaveLength(RUNS);
   // The documents were read back from the S3 store, not a local directory.
   expect(t.config.documents.store).toBe('s3');
+  expect(idempotency).toEqual({ statuses: [201, 201], replayed: [null, 'true'], sameBytes: true });
   // The API kill happened while webhooks flowed: some went to the other replica or were cut and redelivered.
   expect(rerouted + cutInFlight).toBeGreaterThan(0);
   expect(visibility.byCustomerId).toBe(RUNS);
@@ -199,6 +208,40 @@ async function openRuns(t: ClusterUnderTest, runs: Run[]): Promise<number> {
     ),
   );
   return statuses.filter((status) => status === 'RUNNING').length;
+}
+
+/** One start with an Idempotency-Key sent to each API replica in turn (not through the balancer). */
+async function replayAcrossReplicas(
+  t: ClusterUnderTest,
+): Promise<{ statuses: number[]; replayed: Array<string | null>; sameBytes: boolean }> {
+  const key = randomUUID();
+  const body = JSON.stringify({
+    customerId: `cluster-idempotency-${key.slice(0, 8)}`,
+    registration: SAMPLE_REGISTRATION,
+    timeouts: chaosTimeouts(),
+  });
+  const answers: Array<{ status: number; replayed: string | null; text: string }> = [];
+  for (const api of t.apis) {
+    const response = await fetch(`${api.baseUrl}/v1/onboardings`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${BENCH_CREDENTIALS.apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body,
+    });
+    answers.push({
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed'),
+      text: await response.text(),
+    });
+  }
+  return {
+    statuses: answers.map((answer) => answer.status),
+    replayed: answers.map((answer) => answer.replayed),
+    sameBytes: answers.every((answer) => answer.text === answers[0].text),
+  };
 }
 
 export interface VisibilityResult {
