@@ -78,12 +78,19 @@ export class FileAuditLog implements AuditLog {
   }
 }
 
-/** Into the service log (stdout), as `{"audit": {...}}` lines with the message `console audit`. */
+/**
+ * Into the service log (stdout), as `{"audit": {...}}` lines with the message `console audit`, whatever
+ * LOG_LEVEL says: an audit trail is not a diagnostic a quieter log may drop.
+ */
 export class LoggerAuditLog implements AuditLog {
+  private readonly logger: Logger;
+
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.logger = logger.child({}, { level: 'info' });
+  }
 
   record(entry: AuditEntry): Promise<void> {
     this.logger.info({ audit: line(entry, this.now()) }, 'console audit');
