@@ -80,8 +80,10 @@ describe('review console', () => {
   async function signIn(context: BrowserContext, key: string): Promise<{ page: Page; status: number }> {
     const page = await context.newPage();
     await page.goto(queueUrl());
-    // By keyboard alone: the key field has the focus, Enter sends the form.
+    // By keyboard alone: the key field has the focus (autofocus), Enter sends the form.
+    await page.waitForSelector('#key:focus');
     await page.keyboard.type(key);
+    await expect(page.inputValue('#key')).resolves.toBe(key);
     const [response] = await Promise.all([
       page.waitForResponse(
         (answer) => answer.url().endsWith('/console/sign-in') && answer.request().method() === 'POST',
