@@ -187,12 +187,13 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
       const caseLink = html`<p>
         <a href="/console/cases/${encodeURIComponent(customerId)}">Back to the case</a>
       </p>`;
-      const refuse = async (explanation: string, runId: string | undefined) => {
+      const refuse = async (explanation: string, run: Pick<OnboardingStatus, 'workflowId' | 'runId'>) => {
         await audit.record({
           event: 'decision_refused',
           ...who(res),
           customerId,
-          runId,
+          workflowId: run.workflowId,
+          runId: run.runId,
           decision: form.decision,
           reason: form.reason,
           result: 'stale',
@@ -203,7 +204,7 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
       const status = await service.status(customerId);
       const stale = staleness(status, form);
       if (stale) {
-        await refuse(stale, status.runId);
+        await refuse(stale, status);
         return;
       }
       let outcome;
@@ -216,7 +217,7 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
       } catch (error) {
         // The run's own check refused it: someone decided between our look and the update.
         if (error instanceof ApiError && error.status === 409) {
-          await refuse(`The run refused the decision: ${error.message}.`, status.runId);
+          await refuse(`The run refused the decision: ${error.message}.`, status);
           return;
         }
         throw error;

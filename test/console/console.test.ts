@@ -241,6 +241,13 @@ describe('review console', () => {
       result: 'applied',
       at: expect.any(String),
     });
+    expect(lines.find((line) => line.event === 'decision_refused')).toMatchObject({
+      reviewer: OPS_IDENTITY,
+      customerId: older,
+      workflowId: done.workflowId,
+      runId: done.runId,
+      result: 'stale',
+    });
     const text = JSON.stringify(lines);
     for (const personal of [
       SAMPLE_REGISTRATION.firstName,
