@@ -43,6 +43,10 @@ describe('replay of recorded histories', () => {
         'extra-verification-redacted',
         'continued-as-new-first-run',
         'continued-as-new-in-review',
+        // recorded with reminders, fresh links and the hand-over to aftercare (their patch markers)
+        'reminders-then-approved',
+        'relinked-then-approved',
+        'reverification-signals-aftercare',
         // recorded before those patches: they replay along the old paths
         'v2-approved',
         'v2-manual-review',
