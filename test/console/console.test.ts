@@ -46,20 +46,26 @@ describe('review console', () => {
   const prefix = `console-${randomUUID().slice(0, 8)}-`;
   const older = `${prefix}a`;
   const newer = `${prefix}b`;
+  const parked = `${prefix}c`;
   const queueUrl = () => `${env.appUrl}/console/queue?customerIdPrefix=${prefix}`;
 
   const status = async (customerId: string): Promise<OnboardingStatus> =>
     (await request(env.app).get(`/v1/onboardings/${customerId}`).set('Authorization', bearer(OPS_KEY)))
       .body as OnboardingStatus;
 
-  async function startInReview(customerId: string, escalationMs: number, document: Record<string, string>) {
+  async function startInReview(
+    customerId: string,
+    escalationMs: number,
+    document: Record<string, string>,
+    stage: 'manual_review' | 'needs_attention' = 'manual_review',
+  ) {
     const started = await request(env.app)
       .post('/v1/onboardings')
       .set('Authorization', bearer(API_KEY))
       .send({
         customerId,
         registration: SAMPLE_REGISTRATION,
-        timeouts: { ...FAST_TIMEOUTS, manualReviewEscalationMs: escalationMs },
+        timeouts: { ...FAST_TIMEOUTS, manualReviewEscalationMs: escalationMs, parkedRetryMs: 600_000 },
       });
     expect(started.status).toBe(201);
     const link = started.body as OnboardingLink;
@@ -71,9 +77,9 @@ describe('review console', () => {
     return waitFor(
       async () => {
         const current = await status(customerId);
-        return current.stage === 'manual_review' ? current : undefined;
+        return current.stage === stage ? current : undefined;
       },
-      { timeoutMs: 20_000, intervalMs: 200, what: `${customerId} in manual review` },
+      { timeoutMs: 20_000, intervalMs: 200, what: `${customerId} in ${stage}` },
     );
   }
 
@@ -114,6 +120,9 @@ describe('review console', () => {
     // The older run: its escalation has passed by the time anyone looks. The newer one: an expired document.
     await startInReview(older, 1_000, { lastName: DOCUMENT_LAST_NAME });
     await startInReview(newer, 60_000, { dateOfExpiration: '2024-05-31' });
+    // Parked: Ondato answers 404 for its identification once, after the customer finished.
+    await env.control.setFault({ route: 'getKyc', mode: 'status', status: 404, times: 1 });
+    await startInReview(parked, 60_000, {}, 'needs_attention');
     await waitFor(async () => ((await status(older)).timestamps.escalatedAt ? true : undefined), {
       what: `${older} to escalate`,
     });
@@ -134,9 +143,12 @@ describe('review console', () => {
 
     // Oldest first, with reasons and escalation state.
     const rows = page.locator('tbody tr');
-    await expect(rows.locator('td:first-child').allInnerTexts()).resolves.toEqual([older, newer]);
+    await expect(rows.locator('td:first-child').allInnerTexts()).resolves.toEqual([older, newer, parked]);
     await expect(rows.nth(0).textContent()).resolves.toMatch(/data_mismatch:lastName[\s\S]*escalated/);
     await expect(rows.nth(1).textContent()).resolves.toMatch(/document_expired[\s\S]*not escalated/);
+    await expect(rows.nth(2).textContent()).resolves.toMatch(
+      /Parked[\s\S]*OndatoRequestRejected[\s\S]*retries by itself/,
+    );
     await page.screenshot({ path: path.join(screenshotDir, 'console-queue.png'), fullPage: true });
 
     await page.click(`a:text-is("${older}")`);
