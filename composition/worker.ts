@@ -17,6 +17,7 @@ import { instrumentOndato } from '../observability/ondato-instrumentation';
 import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../observability/tracing';
 import { createOndatoClient } from '../ondato/client';
 import { connectTemporalClient, type TemporalClient } from './client';
+import { trackInFlight } from './in-flight';
 import { temporalConnectionOptions } from './connection';
 import { workerDeploymentOptions, type WorkerDeployment } from './worker-versioning';
 
@@ -25,6 +26,9 @@ import { workerDeploymentOptions, type WorkerDeployment } from './worker-version
  * (production) starts use it; `tsx` starts from source find none and bundle at start (about 1.5 s).
  */
 const BUILT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+/** The client's own retries give up after about 30 s: a lifecycle call still running then is not waited for. */
+const LIFECYCLE_DRAIN_MS = 30_000;
 
 export function workflowBundlePath(config: Pick<AppConfig, 'temporal'>): string | undefined {
   return config.temporal.worker.bundlePath ?? (existsSync(BUILT_BUNDLE_PATH) ? BUILT_BUNDLE_PATH : undefined);
@@ -76,8 +80,19 @@ export async function createOnboardingWorker(
   let lifecycleConnection: Promise<TemporalClient> | undefined;
   const lifecycleClient = async (): Promise<Client> =>
     (await (lifecycleConnection ??= connectTemporalClient(config, { lazy: true }))).client;
+  const lifecycle = trackInFlight(
+    createLifecycleActivities({
+      temporal: lifecycleClient,
+      ondato: deps.ondato,
+      documents: deps.documents,
+      lifecycle: config.lifecycle,
+    }),
+  );
   const closeLifecycleClient = async (): Promise<void> => {
-    await (await lifecycleConnection)?.close();
+    if (!lifecycleConnection) return;
+    // Activities still running after the worker stopped (they ignore cancellation) finish their calls first.
+    await lifecycle.idle(LIFECYCLE_DRAIN_MS);
+    await (await lifecycleConnection).close();
   };
   try {
     const versioning = workerDeploymentOptions(config.temporal.worker.versioning);
@@ -88,12 +103,7 @@ export async function createOnboardingWorker(
       taskQueue: config.temporal.taskQueue,
       activities: {
         ...(overrides.activities ?? createActivities(deps)),
-        ...createLifecycleActivities({
-          temporal: lifecycleClient,
-          ondato: deps.ondato,
-          documents: deps.documents,
-          lifecycle: config.lifecycle,
-        }),
+        ...lifecycle.activities,
       },
       ...(bundlePath
         ? { workflowBundle: { codePath: bundlePath } }
