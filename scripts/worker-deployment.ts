@@ -159,7 +159,9 @@ export async function openPinnedRuns(
   deployment: WorkerDeployment,
   sampleSize = 5,
 ): Promise<OpenPinnedRuns> {
-  const query = `TemporalWorkerDeploymentVersion = '${deploymentVersionKey(deployment)}' AND ExecutionStatus = 'Running'`;
+  // Auto-upgrading runs (the long-lived aftercare runs) keep the version of their last task until they wake, and
+  // move to the current build then: they do not hold a build.
+  const query = `TemporalWorkerDeploymentVersion = '${deploymentVersionKey(deployment)}' AND ExecutionStatus = 'Running' AND TemporalWorkflowVersioningBehavior = 'Pinned'`;
   const { count } = await client.workflow.count(query);
   const sample: OpenPinnedRuns['sample'] = [];
   if (count > 0) {

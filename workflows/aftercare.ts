@@ -14,6 +14,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   startChild,
   uuid4,
   workflowInfo,
@@ -75,6 +76,12 @@ function validateHold(state: AftercareState, hold: LegalHoldInput): void {
     throw new Error(`validation_failed: the reason is at most ${MAX_HOLD_REASON_LENGTH} characters`);
   }
 }
+
+/**
+ * Not pinned to the build that started it: the run lives for years and would keep its build from ever draining.
+ * It moves to the current build at its next workflow task, so every change to it goes behind `patched()`.
+ */
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, aftercareWorkflow);
 
 export async function aftercareWorkflow(input: AftercareInput): Promise<AftercareState> {
   const state: AftercareState = input.continued?.state ?? {

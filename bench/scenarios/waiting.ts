@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { finishFloorRun, floorResult, startFloorRun } from '../floor/floor-client';
 import { startFloorStack } from '../floor/floor-stack';
-import { ONBOARDING_SHAPE } from '../floor/messages';
+import { FLOOR_WORKFLOW_TYPE, ONBOARDING_SHAPE } from '../floor/messages';
+import { ONBOARDING_WORKFLOW_TYPE } from '../../contract';
 import type { RunContext } from '../infra/run-context';
 import { startServiceStack } from '../infra/service-stack';
 import { withScope } from '../infra/teardown';
@@ -88,7 +89,7 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
     });
     say(resourcesTable('finishing', finish.summary.resources));
     callbacks = stack.callbacks.count();
-    const stillRunning = await runningCount(stack.client);
+    const stillRunning = await runningCount(stack.client, ONBOARDING_WORKFLOW_TYPE);
     return { start: started.summary, waiting, finish: finish.summary, stillRunning, workerName: 'worker' };
   });
 
@@ -125,7 +126,7 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
       },
     });
     say(resourcesTable('floor finishing', finish.summary.resources));
-    const stillRunning = await runningCount(stack.client);
+    const stillRunning = await runningCount(stack.client, FLOOR_WORKFLOW_TYPE);
     return {
       start: started.summary,
       waiting,
@@ -235,16 +236,22 @@ async function hold(seconds: number, processes: MeteredProcess[]): Promise<Resou
  * Running workflows according to visibility, once it has caught up: a run closes a moment after its callback,
  * and visibility lags its close a little more. Errors are retried (under load the count can time out).
  */
-async function runningCount(client: Client): Promise<number> {
+/**
+ * Runs of `workflowType` still running. Of one type only: each closed onboarding hands over to the customer's
+ * long-lived aftercare run, which stays running by design.
+ */
+async function runningCount(client: Client, workflowType: string): Promise<number> {
   const deadline = Date.now() + VISIBILITY_GRACE_MS;
   for (;;) {
-    const count = await client.workflow.count('ExecutionStatus = "Running"').then(
-      (answer) => answer.count,
-      (error: unknown) => {
-        if (Date.now() > deadline) throw error;
-        return undefined;
-      },
-    );
+    const count = await client.workflow
+      .count(`ExecutionStatus = "Running" AND WorkflowType = "${workflowType}"`)
+      .then(
+        (answer) => answer.count,
+        (error: unknown) => {
+          if (Date.now() > deadline) throw error;
+          return undefined;
+        },
+      );
     if (count === 0 || (count !== undefined && Date.now() > deadline)) return count;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
