@@ -258,9 +258,13 @@ describe('API surface', () => {
           '/v1/onboardings',
           '/v1/onboardings/{customerId}',
           '/v1/onboardings/{customerId}/cancel',
+          '/v1/onboardings/{customerId}/legal-hold',
+          '/v1/onboardings/{customerId}/link',
           '/v1/onboardings/{customerId}/resume',
           '/v1/onboardings/{customerId}/retry',
+          '/v1/onboardings/{customerId}/reverification',
           '/v1/onboardings/{customerId}/review',
+          '/v1/erasures/{erasureId}',
           '/webhooks/ondato',
         ].sort(),
       );
