@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { Router } from 'express';
 import express from 'express';
 import request from 'supertest';
@@ -21,10 +22,12 @@ import { provideIdempotencyLedger } from '../../api/idempotency/middleware';
 import { buildOpenApiDocument, type OpenApiDocument } from '../../api/openapi/document';
 import { API_OPERATIONS } from '../../api/routes/operations';
 import { route, type Operation } from '../../api/route-spec';
+import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
 import { LocalRecordStore } from '../../storage/local-record-store';
 import { openRecord } from '../../storage/record-store';
 import { TEST_CODEC_ENV, testKeyRing } from '../helpers/codec-keys';
+import { closeUnreachableConnection } from '../helpers/unreachable-temporal';
 import { waitFor } from '../helpers/wait-for';
 import {
   API_KEY,
@@ -42,11 +45,32 @@ const RECORDS_FOLDER = '_idempotency';
 
 describe('Idempotency-Key', () => {
   let env: ApiTestEnv;
+  /**
+   * Apps with no worker answer 202 while their start still waits in the client; they get a connection of their
+   * own, closed only after their runs are terminated and those calls ran out (closing a channel under a call
+   * that still retries makes grpc throw from a timer and kills the jest worker).
+   */
+  let idleConnection: Connection;
+  let idleClient: Client;
+  const idleRuns: string[] = [];
 
   beforeAll(async () => {
     env = await createApiTestEnv();
+    idleConnection = await Connection.connect({ address: env.config.temporal.address });
+    idleClient = new Client({
+      connection: idleConnection,
+      namespace: env.config.temporal.namespace,
+      dataConverter: createDataConverter(env.config),
+    });
   });
   afterAll(async () => {
+    for (const workflowId of idleRuns) {
+      await idleClient?.workflow
+        .getHandle(workflowId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
+    }
+    await closeUnreachableConnection(idleConnection);
     await env?.close();
   });
 
@@ -191,7 +215,7 @@ describe('Idempotency-Key', () => {
 
   it('keeps no 202: a start still waiting for its URL is asked again on a retry', async () => {
     const noWorker = createApp({
-      temporal: env.client,
+      temporal: idleClient,
       config: loadConfig({
         ...configEnvOf(env),
         TEMPORAL_TASK_QUEUE: `idempotency-no-worker-${randomUUID()}`,
@@ -200,28 +224,22 @@ describe('Idempotency-Key', () => {
       logger: captureLogs().logger,
     });
     const customerId = uniqueCustomerId('idem');
+    idleRuns.push(`onboarding-${customerId}`);
     const key = randomUUID();
-    try {
-      const first = await start(startBody(customerId), key, API_KEY, noWorker);
-      expect(first.status).toBe(202);
-      const again = await start(startBody(customerId), key, API_KEY, noWorker);
-      expect(again.status).toBe(202);
-      expect(again.headers['idempotent-replayed']).toBeUndefined();
-    } finally {
-      await env.client.workflow
-        .getHandle(`onboarding-${customerId}`)
-        .terminate('test cleanup')
-        .catch(() => undefined);
-    }
+    const first = await start(startBody(customerId), key, API_KEY, noWorker);
+    expect(first.status).toBe(202);
+    const again = await start(startBody(customerId), key, API_KEY, noWorker);
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('holds the key while a request whose caller went away still runs (409), then frees it', async () => {
     const slow = createApp({
-      temporal: env.client,
+      temporal: idleClient,
       config: loadConfig({
         ...configEnvOf(env),
         TEMPORAL_TASK_QUEUE: `idempotency-no-worker-${randomUUID()}`,
-        API_START_WAIT_MS: '1500',
+        API_START_WAIT_MS: '3000',
       }),
       logger: captureLogs().logger,
     });
@@ -229,6 +247,7 @@ describe('Idempotency-Key', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/onboardings`;
     const customerId = uniqueCustomerId('idem');
+    idleRuns.push(`onboarding-${customerId}`);
     const key = randomUUID();
     const send = (signal?: AbortSignal) =>
       fetch(url, {
@@ -238,7 +257,7 @@ describe('Idempotency-Key', () => {
         signal,
       });
     try {
-      // The caller gives up after 300 ms; the start goes on waiting for its URL (no worker) for 1.5 s.
+      // The caller gives up after 300 ms; the start goes on waiting for its URL (no worker) for 3 s.
       await expect(send(AbortSignal.timeout(300))).rejects.toThrow();
       const meanwhile = await send();
       expect(meanwhile.status).toBe(409);
@@ -252,17 +271,13 @@ describe('Idempotency-Key', () => {
           const answer = await send();
           return answer.status === 409 ? undefined : answer;
         },
-        { timeoutMs: 5_000, intervalMs: 200, what: 'the abandoned claim to settle' },
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the abandoned claim to settle' },
       );
       expect(later.status).toBe(202);
       expect(later.headers.get('idempotent-replayed')).toBeNull();
     } finally {
       server.close();
       server.closeAllConnections();
-      await env.client.workflow
-        .getHandle(`onboarding-${customerId}`)
-        .terminate('test cleanup')
-        .catch(() => undefined);
     }
   });
 
