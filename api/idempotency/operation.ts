@@ -30,7 +30,7 @@ const HEADER_DESCRIPTION =
   `the same route) within its lifetime (IDEMPOTENCY_TTL_HOURS, 24 h by default) answers with the first answer, byte for byte, and the header ` +
   `\`${IDEMPOTENT_REPLAYED_HEADER}: true\`, without running again. The same key with another body or path is ` +
   `refused (422); while the first request is still running, 409 with Retry-After. Only final answers are ` +
-  `kept (2xx but 202, and 4xx); a 202, 5xx or 503 is not, so repeating the request asks again. Stored ` +
+  `kept (2xx other than 202, and 4xx); a 202, 5xx or 503 is not, so repeating the request asks again. Stored ` +
   `without the request (its SHA-256 only), the answer encrypted at rest.`;
 
 /** The header parameter as documented: the same rule the middleware enforces. */
@@ -50,7 +50,10 @@ function withCodes(
 ): void {
   const existing = responses[status];
   if (!existing) {
-    responses[status] = fresh;
+    responses[status] = {
+      ...fresh,
+      description: fresh.description[0].toUpperCase() + fresh.description.slice(1),
+    };
     return;
   }
   if (!existing.errors) {

@@ -127,7 +127,7 @@ export function buildOpenApiDocument(
       title: 'Ondato onboarding API',
       version: '1',
       description:
-        'Customer identity verification (KYC) with Ondato, run as durable Temporal workflows. Every error has one shape: { error: { code, message, details? } }; each response lists the codes it can carry.',
+        'Customer identity verification (KYC) with Ondato, run as durable Temporal workflows. Every error has one shape: { error: { code, message, details? } }; each response lists the codes it can carry. Every POST authenticated by a bearer key takes an optional Idempotency-Key header (see its parameter); the Ondato webhook receiver, the codec endpoint and the review console do not.',
     },
     tags: [{ name: 'Onboardings' }, { name: 'Webhooks' }, { name: 'Codec' }, { name: 'Operations' }],
     paths,
