@@ -116,6 +116,12 @@ export interface OnboardingInput {
   reminders?: ReminderOffset[];
   /** Set when the product asked to re-verify an approved customer: the approved run this one follows. */
   reverificationOf?: ReverificationOf;
+  /**
+   * false: the run closes without handing over to the customer's aftercare run (no re-verification notice or
+   * retention from this run). Default true. The time-skipping test server cannot outlive an abandoned child
+   * (time skipping stalls once the parent closed), so its tests pass false unless they test the hand-over.
+   */
+  handOverToAftercare?: boolean;
 }
 
 /** Signals a run takes before it continues as new: far below Temporal's cap (10,000 by default). */

@@ -28,8 +28,12 @@ export function expiryDay(dateOfExpiration: string | undefined): string | undefi
  * Starts or signals the customer's aftercare run. A failure is logged and recorded, never the run's: the
  * decision stands, and the next closing run hands over again.
  */
-export async function handOverToAftercare(state: OnboardingState, closed: OnboardingClosed): Promise<void> {
-  if (!patched(HAND_OVER_TO_AFTERCARE)) return;
+export async function handOverToAftercare(
+  state: OnboardingState,
+  closed: OnboardingClosed,
+  enabled = true,
+): Promise<void> {
+  if (!enabled || !patched(HAND_OVER_TO_AFTERCARE)) return;
   const workflowId = aftercareWorkflowId(state.customerId);
   const input: AftercareInput = { customerId: state.customerId, closed };
   let how: NonNullable<OnboardingState['aftercare']>['how'] = 'failed';

@@ -571,16 +571,20 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     enterStage('notifying');
     await notify('onboarding.completed');
     enterStage('completed');
-    await handOverToAftercare(state, {
-      workflowId,
-      runId: workflowInfo().runId,
-      outcome,
-      closedAt: nowIso(),
-      ...(outcome === 'approved' && state.documentExpiresOn
-        ? { documentExpiresOn: state.documentExpiresOn }
-        : {}),
-      ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
-    });
+    await handOverToAftercare(
+      state,
+      {
+        workflowId,
+        runId: workflowInfo().runId,
+        outcome,
+        closedAt: nowIso(),
+        ...(outcome === 'approved' && state.documentExpiresOn
+          ? { documentExpiresOn: state.documentExpiresOn }
+          : {}),
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+      },
+      input.handOverToAftercare !== false,
+    );
   });
   state.timestamps.completedAt = nowIso();
   // After a cancellation from Temporal (client or UI) the root scope is cancelled too: waiting in it would throw

@@ -155,7 +155,12 @@ describe('onboarding outcomes', () => {
       expect(ondato.calls.getVerification).toBeGreaterThanOrEqual(polls + 1);
       expect(ondato.calls.getVerification).toBeLessThanOrEqual(polls + 2);
       expect(ondato.calls.getIdentification).toBe(0);
-      expect(ondato.callbacks).toMatchObject([{ type: 'onboarding.completed', outcome: 'expired' }]);
+      // The default reminders (a day after the link, a day before the deadline) went out while it waited.
+      expect(ondato.callbacks).toMatchObject([
+        { type: 'onboarding.reminder_due', reminder: { number: 1 } },
+        { type: 'onboarding.reminder_due', reminder: { number: 2 } },
+        { type: 'onboarding.completed', outcome: 'expired' },
+      ]);
     }));
 });
 

@@ -47,7 +47,8 @@ function deferred(): Deferred {
 }
 
 export class FakeOndato {
-  readonly idvId: string;
+  /** The IDV the next create returns; a test moves it on to hand out a fresh session (a relink). */
+  idvId: string;
   readonly kycId: string;
   idvStatus: IdvStatus = 'Started';
   /** Ondato attaches the KYC id to the IDV once the customer finished. */
