@@ -81,7 +81,12 @@ function validateHold(state: AftercareState, hold: LegalHoldInput): void {
  * Not pinned to the build that started it: the run lives for years and would keep its build from ever draining.
  * It moves to the current build at its next workflow task, so every change to it goes behind `patched()`.
  */
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, aftercareWorkflow);
+setWorkflowOptions(
+  // Only on a versioned worker: declaring a behavior to an unversioned one left its first task hanging.
+  () =>
+    workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {},
+  aftercareWorkflow,
+);
 
 export async function aftercareWorkflow(input: AftercareInput): Promise<AftercareState> {
   const state: AftercareState = input.continued?.state ?? {

@@ -184,6 +184,14 @@ describe('Worker Versioning: pinned runs, rollout and rollback', () => {
     );
 
     expect(await drainCount(buildA, 0)).toBe(0);
+    // run1's close started the customer's aftercare run on build-a: it auto-upgrades, so it holds no build.
+    const aftercare = env.client.workflow.getHandle(run1.workflowId.replace(/^onboarding-/, 'aftercare-'));
+    await waitFor(
+      async () => ((await pinnedBuild(aftercare)).behavior === 'AUTO_UPGRADE' ? true : undefined),
+      {
+        what: 'the aftercare run to auto-upgrade',
+      },
+    );
     const drained = await rollout('drained', 'build-a');
     expect(drained.exitCode).toBe(0);
     step(`rollout drained build-a -> exit ${drained.exitCode}: ${drained.output}`);
