@@ -17,7 +17,12 @@ import type { OpenApiDocument } from '../../api/openapi/document';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
 import { createDataConverter } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
-import { aftercareWorkflowId, onboardingWorkflowId } from '../../contract';
+import {
+  aftercareWorkflowId,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+  RUN_MEMO_KEYS,
+} from '../../contract';
 import { TEST_KEY_B, testKeyRing } from '../helpers/codec-keys';
 import { waitFor } from '../helpers/wait-for';
 import {
@@ -593,6 +598,97 @@ describe('OpenAPI document against real answers', () => {
       }
       expect((await checked(request(env.app).get('/docs/index.html'))).status).toBe(404);
       expect((await checked(request(env.app).get('/docs/..%2Fpackage.json'))).status).toBe(404);
+    });
+
+    it('fresh links and re-verification (200, 201, 202, 409, 502 and the shared refusals)', async () => {
+      const lifecycleBody = { registration: REGISTRATION, timeouts: FAST_TIMEOUTS };
+      const approvedCustomer = async (timeouts: object = FAST_TIMEOUTS) => {
+        const customerId = uniqueCustomerId('oa-life');
+        const started = await checked(api().post('/v1/onboardings', { ...startBody(customerId), timeouts }));
+        return { customerId, idvId: started.body.idvId as string };
+      };
+      const approve = async (customerId: string, idvId: string) => {
+        await env.control.complete(idvId, { outcome: 'approved' });
+        await waitForState(customerId, (state) => state.status === 'COMPLETED');
+      };
+
+      // A fresh link: refused while the session lives, given once Ondato expired it.
+      const relinking = await approvedCustomer({ ...FAST_TIMEOUTS, relinkGraceMs: 30_000 });
+      const alive = await checked(api().post(`/v1/onboardings/${relinking.customerId}/link`, {}));
+      expect(alive.body.error.code).toBe('relink_not_possible');
+      const open = await checked(
+        api().post(`/v1/onboardings/${relinking.customerId}/reverification`, lifecycleBody),
+      );
+      expect(open.body.error.code).toBe('onboarding_running');
+      await env.control.complete(relinking.idvId, { outcome: 'expired' });
+      await waitForState(
+        relinking.customerId,
+        (state) => (state as { relinkOpenUntil?: string }).relinkOpenUntil !== undefined,
+      );
+      const relinked = await checked(api().post(`/v1/onboardings/${relinking.customerId}/link`, {}));
+      expect(relinked.status).toBe(200);
+      await approve(relinking.customerId, relinked.body.idvId as string);
+
+      // Re-verification: Ondato refusing it (502), then the failed run is no approval (409).
+      await env.control.setFault({ route: 'createIdv', mode: 'status', status: 400, times: 1 });
+      const refused = await checked(
+        api().post(`/v1/onboardings/${relinking.customerId}/reverification`, lifecycleBody),
+      );
+      expect(refused.body.error.code).toBe('ondato_rejected');
+      await waitForState(relinking.customerId, (state) => state.status === 'FAILED');
+      const notApproved = await checked(
+        api().post(`/v1/onboardings/${relinking.customerId}/reverification`, lifecycleBody),
+      );
+      expect(notApproved.body.error.code).toBe('onboarding_not_approved');
+
+      // Started (201), joined (200); and with no worker, accepted without a URL yet (202).
+      const reverifying = await approvedCustomer();
+      await approve(reverifying.customerId, reverifying.idvId);
+      const held = await approvedCustomer();
+      await approve(held.customerId, held.idvId);
+      const path = `/v1/onboardings/${reverifying.customerId}/reverification`;
+      expect((await checked(api().post(path, lifecycleBody))).status).toBe(201);
+      expect((await checked(api().post(path, lifecycleBody))).status).toBe(200);
+      startedWithoutWorker.push(onboardingWorkflowId(held.customerId));
+      const slow = await checked(
+        api(strict).post(`/v1/onboardings/${held.customerId}/reverification`, lifecycleBody),
+      );
+      expect(slow.status).toBe(202);
+
+      // A fresh link no worker has applied yet: Temporal holds it (202).
+      const waiting = uniqueCustomerId('oa-life-held');
+      startedWithoutWorker.push(onboardingWorkflowId(waiting));
+      await strictClient.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+        workflowId: onboardingWorkflowId(waiting),
+        taskQueue: `openapi-no-worker-${randomUUID()}`,
+        args: [{ customerId: waiting, registration: REGISTRATION }],
+        memo: { [RUN_MEMO_KEYS.idvId]: 'idv-held' },
+      });
+      const heldLink = await checked(api(strict).post(`/v1/onboardings/${waiting}/link`, {}));
+      expect(heldLink.status).toBe(202);
+      expect(heldLink.body).toMatchObject({ operation: 'relink', updateStage: 'admitted' });
+
+      // What every route refuses: no key, the other role's key, bad bodies, no customer, Temporal away.
+      const nobody = uniqueCustomerId('nobody');
+      const post = (app: Express, target: string, key: string) =>
+        request(app).post(target).set('Authorization', bearer(key));
+      for (const [action, body] of [
+        ['link', {}],
+        ['reverification', lifecycleBody],
+      ] as const) {
+        const target = `/v1/onboardings/${nobody}/${action}`;
+        expect((await checked(request(env.app).post(target).send(body))).status).toBe(401);
+        const opsKey = await checked(post(env.app, target, OPS_KEY).send(body));
+        expect(opsKey.status).toBe(403);
+        expect(opsKey.body.error.message).toMatch(/API key/);
+        expect((await checked(post(env.app, target, API_KEY).send({ unknownField: true }))).status).toBe(400);
+        const text = post(env.app, target, API_KEY).set('Content-Type', 'text/plain').send('x');
+        expect((await checked(text)).status).toBe(415);
+        const huge = post(env.app, target, API_KEY).send({ note: 'x'.repeat(200_000) });
+        expect((await checked(huge)).status).toBe(413);
+        expect((await checked(post(env.app, target, API_KEY).send(body))).status).toBe(404);
+        expect((await checked(post(down, target, API_KEY).send(body))).status).toBe(503);
+      }
     });
 
     it('Idempotency-Key answers on every keyed POST (400, 409, 422)', async () => {
