@@ -485,6 +485,12 @@ export const callbackEventSchema = component(
       .object({ type: z.string(), stage: z.string() })
       .optional()
       .describe('onboarding.failed: the failure type and the stage the run failed in'),
+    reminder: z
+      .object({ number: z.number().int().min(1), customerUrl: z.string(), customerUrlValidUntil: z.string() })
+      .optional()
+      .describe(
+        "onboarding.reminder_due: which reminder (its position in the run's list), the customer's current link, and until when it works (the run's customer deadline; Ondato does not say how long its session lives). The eventId names the link's IDV: <workflowId>/<idvId>/onboarding.reminder_due/<number>",
+      ),
     reverification: z
       .object({ documentExpiresOn: z.string() })
       .optional()

@@ -11,6 +11,7 @@ import {
   onboardingWorkflowId,
   type OnboardingState,
 } from '../../contract';
+import { callbackEventSchema } from '../../api/schemas';
 import { recordHistoryIfAsked } from '../helpers/histories';
 import { waitFor } from '../helpers/wait-for';
 import {
@@ -81,6 +82,8 @@ describe('reminders', () => {
     });
     const { customerDeadlineAt } = await runState(customerId);
     expect(reminders().map((callback) => callback.signatureValid)).toEqual([true, true]);
+    // As the OpenAPI document describes the callback.
+    for (const { event } of reminders()) expect(callbackEventSchema.strict().parse(event)).toEqual(event);
     expect(reminders().map((callback) => callback.event)).toMatchObject([
       {
         eventId: `${workflowId}/${started.body.idvId}/onboarding.reminder_due/1`,
