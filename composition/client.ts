@@ -7,6 +7,7 @@ import { createDataConverter } from '../codec/data-converter';
 import type { AppConfig } from '../config';
 import { tracingClientInterceptors } from '../observability/tracing';
 import { connectWithin, temporalConnectionOptions } from './connection';
+import { closedChannelGuardInterceptors } from './grpc-closed-channel';
 
 export interface TemporalClient {
   client: Client;
@@ -22,7 +23,10 @@ export async function connectTemporalClient(
   config: Pick<AppConfig, 'temporal' | 'codec'>,
   options: { lazy?: boolean } = {},
 ): Promise<TemporalClient> {
-  const connectionOptions = temporalConnectionOptions(config.temporal);
+  const connectionOptions = {
+    ...temporalConnectionOptions(config.temporal),
+    interceptors: closedChannelGuardInterceptors(),
+  };
   const connection = options.lazy
     ? Connection.lazy(connectionOptions)
     : await connectWithin(config.temporal, () =>
