@@ -2,25 +2,19 @@
  * The SDK retries a failed gRPC call from a timer. If the connection is closed while a retry waits (a process
  * shutting down while Temporal is unreachable), the retry's new call throws "Channel has been shut down" from
  * that timer: an uncaught exception that kills the process, or the test file running at the time. This
- * interceptor sits under the retry interceptor and turns that into a CANCELLED status the caller can handle.
+ * interceptor sits under the retry interceptor and gives that retry a call that never answers: whoever still
+ * awaited a call on a connection its owner closed has been abandoned already. Reporting a status instead is not
+ * possible: the SDK's retry interceptor throws on a final status when no message ever arrived.
  */
-import { InterceptingCall, Metadata, status, type Interceptor } from '@grpc/grpc-js';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 
 const CHANNEL_SHUT_DOWN = 'Channel has been shut down';
 
-/** A call that never reaches the network: it reports CANCELLED as soon as it is started. */
-function cancelledCall(): ConstructorParameters<typeof InterceptingCall>[0] {
+/** A call that never reaches the network and never answers (it holds no timer, so nothing waits on it). */
+function silentCall(): ConstructorParameters<typeof InterceptingCall>[0] {
   return {
-    start(_metadata, listener) {
-      setImmediate(() =>
-        listener?.onReceiveStatus?.({
-          code: status.CANCELLED,
-          details: 'the Temporal connection was closed',
-          metadata: new Metadata(),
-        }),
-      );
-    },
+    start: () => undefined,
     cancelWithStatus: () => undefined,
     getPeer: () => '',
     sendMessageWithContext: () => undefined,
@@ -36,7 +30,7 @@ const closedChannelGuard: Interceptor = (options, nextCall) => {
     return new InterceptingCall(nextCall(options));
   } catch (error) {
     if (error instanceof Error && error.message === CHANNEL_SHUT_DOWN)
-      return new InterceptingCall(cancelledCall());
+      return new InterceptingCall(silentCall());
     throw error;
   }
 };

@@ -40,6 +40,7 @@ import {
   uniqueCustomerId,
   type ApiTestEnv,
 } from './support/api-env';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 const RECORDS_FOLDER = '_idempotency';
 
@@ -56,7 +57,10 @@ describe('Idempotency-Key', () => {
 
   beforeAll(async () => {
     env = await createApiTestEnv();
-    idleConnection = await Connection.connect({ address: env.config.temporal.address });
+    idleConnection = await Connection.connect({
+      interceptors: closedChannelGuardInterceptors(),
+      address: env.config.temporal.address,
+    });
     idleClient = new Client({
       connection: idleConnection,
       namespace: env.config.temporal.namespace,

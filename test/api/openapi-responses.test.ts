@@ -44,6 +44,7 @@ import { fingerprintOf, recordNameOf } from '../../api/idempotency/fingerprint';
 import { IdempotencyLedger } from '../../api/idempotency/ledger';
 import { parseKeyEntries } from '../../config/api-keys';
 import { createRecordStore } from '../../storage/record-store-factory';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 interface ResponseObject {
   description: string;
@@ -164,7 +165,10 @@ describe('OpenAPI document against real answers', () => {
     document = (await request(env.app).get('/openapi.json')).body as OpenApiDocument;
     contract = new ContractCheck(document);
 
-    strictConnection = await Connection.connect({ address: env.config.temporal.address });
+    strictConnection = await Connection.connect({
+      interceptors: closedChannelGuardInterceptors(),
+      address: env.config.temporal.address,
+    });
     const strictConfig = loadConfig(
       apiEnv({
         TEMPORAL_ADDRESS: env.config.temporal.address,

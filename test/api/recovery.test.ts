@@ -27,6 +27,7 @@ import {
   uniqueCustomerId,
   type ApiTestEnv,
 } from './support/api-env';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 /** The message of every injected fault: Ondato's free text, which must never reach a client. */
 const ONDATO_FREE_TEXT = 'Injected fault';
@@ -205,7 +206,10 @@ describe('parked, failed and replaced runs', () => {
 
     it('answers 502, not 503, when the run closes while the start waits for the link', async () => {
       // An app whose task queue has no worker: the start waits, and ops terminate the run meanwhile.
-      const connection = await Connection.connect({ address: env.config.temporal.address });
+      const connection = await Connection.connect({
+        interceptors: closedChannelGuardInterceptors(),
+        address: env.config.temporal.address,
+      });
       try {
         const config = loadConfig(
           apiEnv({

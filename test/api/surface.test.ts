@@ -26,6 +26,7 @@ import {
   type LogCapture,
 } from './support/api-env';
 import { closeUnreachableConnection } from '../helpers/unreachable-temporal';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -45,7 +46,7 @@ describe('API surface', () => {
   const startedWithoutWorker: string[] = [];
 
   beforeAll(async () => {
-    connection = await Connection.connect({ address });
+    connection = await Connection.connect({ interceptors: closedChannelGuardInterceptors(), address });
     logs = captureLogs();
     const config = loadConfig(
       apiEnv({

@@ -17,6 +17,7 @@ import { loadConfig } from '../../config';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import { apiEnv, captureLogs } from '../api/support/api-env';
 import { harness } from '../harness/env';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
@@ -79,7 +80,10 @@ describe('namespace readiness', () => {
   /** An API on `address`/`namespace`, as api/main.ts builds it. */
   async function readyz(address: string, ns: string): Promise<{ status: number; body: unknown }> {
     const config = loadConfig(apiEnv({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: ns }));
-    const apiConnection = await Connection.connect({ address });
+    const apiConnection = await Connection.connect({
+      interceptors: closedChannelGuardInterceptors(),
+      address,
+    });
     try {
       const client = new Client({
         connection: apiConnection,
@@ -100,7 +104,10 @@ describe('namespace readiness', () => {
       server: { executable: { type: 'existing-path', path: cliPath }, ip: '127.0.0.1' },
     });
     bareAddress = bare.address;
-    connection = await Connection.connect({ address: bareAddress });
+    connection = await Connection.connect({
+      interceptors: closedChannelGuardInterceptors(),
+      address: bareAddress,
+    });
   }, 60_000);
   afterAll(async () => {
     await connection?.close();
@@ -108,7 +115,10 @@ describe('namespace readiness', () => {
   });
 
   it('passes on a namespace that holds every attribute, and /readyz says ok', async () => {
-    const ready = await Connection.connect({ address: readyAddress });
+    const ready = await Connection.connect({
+      interceptors: closedChannelGuardInterceptors(),
+      address: readyAddress,
+    });
     try {
       await expect(checkNamespace(ready, namespace)).resolves.toEqual({ ready: true });
       await expect(checkNamespace(withoutOperatorService(ready), namespace)).resolves.toEqual({

@@ -35,6 +35,7 @@ import {
   type ComposeService,
 } from './support/compose-file';
 import { runJob, type JobRun } from './support/job-runner';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
@@ -383,7 +384,10 @@ describeWithCompose('docker-compose.yml', () => {
   describe('temporal-namespace against a real Temporal server (the harness dev server, the real CLI)', () => {
     let connection: Connection;
     beforeAll(async () => {
-      connection = await Connection.connect({ address: harness().address });
+      connection = await Connection.connect({
+        interceptors: closedChannelGuardInterceptors(),
+        address: harness().address,
+      });
     });
     afterAll(async () => {
       await connection?.close();

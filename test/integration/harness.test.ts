@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { CustomerIdKey, OnboardingStageKey, SEARCH_ATTRIBUTE_KEYS } from '../../contract';
 import { harness } from '../harness/env';
 import { waitFor } from '../helpers/wait-for';
+import { closedChannelGuardInterceptors } from '../../composition/grpc-closed-channel';
 
 describe('test harness', () => {
   const { address, namespace } = harness();
@@ -15,7 +16,7 @@ describe('test harness', () => {
   let client: Client;
 
   beforeAll(async () => {
-    connection = await Connection.connect({ address });
+    connection = await Connection.connect({ interceptors: closedChannelGuardInterceptors(), address });
     client = new Client({ connection, namespace });
   });
   afterAll(async () => {
