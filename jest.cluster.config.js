@@ -19,7 +19,7 @@ module.exports = {
     '<rootDir>/test/deploy/compose-bucket-job.test.ts',
     '<rootDir>/test/storage/*.s3-test.ts',
   ],
-  setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts'],
+  setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts', '<rootDir>/test/harness/closed-channel-guard.ts'],
   maxWorkers: 1,
   testTimeout: 30 * 60_000,
   // Every process the test started is stopped in afterAll; a keep-alive socket of an HTTP client must not hold

@@ -14,7 +14,7 @@ module.exports = {
   ],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts'],
+  setupFiles: ['<rootDir>/test/harness/quiet-runtime.ts', '<rootDir>/test/harness/closed-channel-guard.ts'],
   maxWorkers: 2,
   testTimeout: 60_000,
   // Workers and connections are closed by each test; this only guards against a hang at the very end.
