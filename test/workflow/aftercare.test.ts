@@ -398,5 +398,6 @@ describe('a long-lived run', () => {
     expect(history.events?.length ?? 0).toBeLessThan(2_200);
     expect(state.legalHold).toMatchObject({ on: true, setBy: 'ops' });
     await handle.terminate('test finished');
-  });
+    // Hundreds of signals, each a round trip in real time: about 5 s alone, over a minute on CI's loaded cores.
+  }, 180_000);
 });
