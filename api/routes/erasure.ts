@@ -2,8 +2,9 @@
  * Erasure (GDPR) and legal hold, for ops: erase a customer's data, read an erasure's record, place or lift a
  * legal hold. Each records the identity of the ops key that asked.
  */
+import { customerIdOf, customerParams } from './customer-routes';
 import type { Client } from '@temporalio/client';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AppConfig } from '../../config';
@@ -29,7 +30,6 @@ import {
   type ResponseSpec,
 } from '../route-spec';
 import { RunAccess } from '../run-access';
-import { customerIdSchema } from '../schemas';
 import { jsonBody } from './onboardings';
 
 export interface ErasureRoutesDeps {
@@ -40,7 +40,6 @@ export interface ErasureRoutesDeps {
   logger: Logger;
 }
 
-const customerParams = z.object({ customerId: customerIdSchema });
 const erasureParams = z.object({ erasureId: erasureIdSchema });
 
 const unauthorized: ResponseSpec = { description: 'Missing or unknown key', errors: ['unauthorized'] };
@@ -120,10 +119,6 @@ export const ERASURE_OPERATIONS = {
     },
   },
 } satisfies Operations;
-
-function customerIdOf(req: Request): string {
-  return parseOrThrow(customerParams, req.params, 'customer id').customerId;
-}
 
 export function erasureRoutes(deps: ErasureRoutesDeps): Router {
   const router = Router();

@@ -2,10 +2,10 @@
  * The product backend's lifecycle requests: a fresh customer link after Ondato ended the session, and a
  * re-verification of an approved customer. Both need a product backend key (API_KEYS), as a start does.
  */
+import { customerIdOf, customerParams, locationOf, started, statusFor } from './customer-routes';
 import type { Client } from '@temporalio/client';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { AppConfig } from '../../config';
 import { parseKeyEntries } from '../../config/api-keys';
 import type { CallbackTargets } from '../../config/callback-targets';
@@ -13,7 +13,7 @@ import { callerOf, requireRole, type RoleKeys } from '../auth';
 import { assertCallbackUrlAllowed } from '../callback-targets';
 import { parseOrThrow } from '../errors';
 import { onboardingCallbacks } from '../openapi/callbacks';
-import { OnboardingService, type StartOutcome } from '../onboarding-service';
+import { OnboardingService } from '../onboarding-service';
 import { pendingUpdateSchema } from '../pending-update';
 import {
   invalidRequest,
@@ -24,13 +24,7 @@ import {
   type Operations,
   type ResponseSpec,
 } from '../route-spec';
-import {
-  customerIdSchema,
-  onboardingLinkSchema,
-  onboardingStatusSchema,
-  relinkRequestSchema,
-  reverificationRequestSchema,
-} from '../schemas';
+import { onboardingStatusSchema, relinkRequestSchema, reverificationRequestSchema } from '../schemas';
 import { jsonBody } from './onboardings';
 
 export interface LifecycleRoutesDeps {
@@ -42,18 +36,12 @@ export interface LifecycleRoutesDeps {
   callbackTargets: CallbackTargets;
 }
 
-const customerParams = z.object({ customerId: customerIdSchema });
 const unauthorized: ResponseSpec = { description: 'Missing or unknown key', errors: ['unauthorized'] };
 const backendOnly: ResponseSpec = {
   description: 'An ops key: only a product backend key (API_KEYS) may do this',
   errors: ['forbidden'],
 };
 const notFound: ResponseSpec = { description: 'No onboarding for this customer', errors: ['not_found'] };
-const started = (description: string): ResponseSpec => ({
-  description,
-  body: onboardingLinkSchema,
-  headers: ['Location'],
-});
 
 export const LIFECYCLE_OPERATIONS = {
   relink: {
@@ -122,19 +110,6 @@ export const LIFECYCLE_OPERATIONS = {
     },
   },
 } satisfies Operations;
-
-function customerIdOf(req: Request): string {
-  return parseOrThrow(customerParams, req.params, 'customer id').customerId;
-}
-
-function locationOf(customerId: string): string {
-  return `/v1/onboardings/${encodeURIComponent(customerId)}`;
-}
-
-function statusFor(outcome: StartOutcome): number {
-  if (!outcome.ready) return 202;
-  return outcome.link.created ? 201 : 200;
-}
 
 export function lifecycleRoutes(deps: LifecycleRoutesDeps): Router {
   const router = Router();

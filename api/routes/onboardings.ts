@@ -3,7 +3,8 @@
  * resume, list, read. A key of the other role is refused with 403; a decision records the identity of the ops
  * key that made it, whatever the body claims.
  */
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { customerIdOf, customerParams, locationOf, started, statusFor } from './customer-routes';
+import express, { Router, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { CallbackTargets } from '../../config/callback-targets';
@@ -13,7 +14,7 @@ import { assertCallbackUrlAllowed } from '../callback-targets';
 import { ApiError, parseOrThrow } from '../errors';
 import type { OnboardingLister } from '../list-onboardings';
 import { onboardingCallbacks } from '../openapi/callbacks';
-import type { OnboardingService, RunMessageOutcome, StartOutcome } from '../onboarding-service';
+import type { OnboardingService, RunMessageOutcome } from '../onboarding-service';
 import { pendingUpdateSchema } from '../pending-update';
 import {
   invalidRequest,
@@ -27,10 +28,8 @@ import {
 } from '../route-spec';
 import {
   cancelRequestSchema,
-  customerIdSchema,
   listOnboardingsQuerySchema,
   onboardingListSchema,
-  onboardingLinkSchema,
   onboardingStatusSchema,
   resumeRequestSchema,
   retryOnboardingRequestSchema,
@@ -65,8 +64,6 @@ export function jsonBody(limit: string): RequestHandler[] {
   return [requireJson, express.json({ limit, strict: true, type: 'application/json' })];
 }
 
-const customerParams = z.object({ customerId: customerIdSchema });
-
 const unauthorized: ResponseSpec = { description: 'Missing or unknown key', errors: ['unauthorized'] };
 const backendOnly: ResponseSpec = {
   description: 'An ops key: only a product backend key (API_KEYS) may do this',
@@ -82,11 +79,6 @@ const startFailed: ResponseSpec = {
   errors: ['ondato_rejected', 'onboarding_failed'],
 };
 const notFound: ResponseSpec = { description: 'No onboarding for this customer', errors: ['not_found'] };
-const started = (description: string): ResponseSpec => ({
-  description,
-  body: onboardingLinkSchema,
-  headers: ['Location'],
-});
 
 /** An ops message to a run (review, cancel, resume): the same answers but for its 200 and its refusal. */
 function runMessage(
@@ -241,20 +233,6 @@ export const ONBOARDING_OPERATIONS = {
     },
   },
 } satisfies Operations;
-
-function customerIdOf(req: Request): string {
-  return parseOrThrow(customerParams, req.params, 'customer id').customerId;
-}
-
-/** 201 when this call started the run, 200 when it joined one, 202 when the customer URL is not ready yet. */
-function statusFor(outcome: StartOutcome): number {
-  if (!outcome.ready) return 202;
-  return outcome.link.created ? 201 : 200;
-}
-
-function locationOf(customerId: string): string {
-  return `/v1/onboardings/${encodeURIComponent(customerId)}`;
-}
 
 /** 200 with the state once the run applied the message; 202 with what Temporal holds when it has not yet. */
 function answerRunMessage(res: Response, customerId: string, outcome: RunMessageOutcome): void {
