@@ -5,8 +5,10 @@
 import { parseArgs } from 'node:util';
 import { parseScenarioList } from './infra/harness-process';
 
-export const SCENARIOS = ['e2e', 'webhooks', 'start', 'streaming', 'waiting'] as const;
+export const SCENARIOS = ['e2e', 'webhooks', 'start', 'streaming', 'waiting', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** Left out of `--quick` unless named in --only: the cluster takes minutes to start (and to build, the first time). */
+const FULL_RUN_ONLY: readonly ScenarioName[] = ['cluster'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -21,14 +23,17 @@ export interface BenchOptions {
   start: { rate: number; seconds: number; warmupSeconds: number };
   streaming: { megabytes: number; repeats: number };
   waiting: { count: number; concurrency: number };
+  cluster: { count: number; concurrency: number; documentKiB: number; warmup: number };
 }
 
 const FULL = {
   e2e: { count: 500, concurrency: 50, documentKiB: 64, warmup: 20 },
   webhooks: { rate: 200, seconds: 60, targets: 200, warmupSeconds: 5 },
-  start: { rate: 50, seconds: 60, warmupSeconds: 5 },
+  start: { rate: 20, seconds: 60, warmupSeconds: 5 },
   streaming: { megabytes: 100, repeats: 3 },
   waiting: { count: 10_000, concurrency: 50 },
+  // The e2e scenario's concurrency, so its dev-server figures are a fair baseline.
+  cluster: { count: 200, concurrency: 50, documentKiB: 64, warmup: 20 },
 };
 
 const QUICK: typeof FULL = {
@@ -39,6 +44,7 @@ const QUICK: typeof FULL = {
   start: { rate: 20, seconds: 2, warmupSeconds: 0.5 },
   streaming: { megabytes: 10, repeats: 1 },
   waiting: { count: 60, concurrency: 20 },
+  cluster: { count: 20, concurrency: 10, documentKiB: 64, warmup: 2 },
 };
 
 /** flag → [section, field] of the sizes. */
@@ -58,12 +64,17 @@ const SIZE_FLAGS = {
   'stream-repeats': ['streaming', 'repeats'],
   'waiting-count': ['waiting', 'count'],
   'waiting-concurrency': ['waiting', 'concurrency'],
+  'cluster-count': ['cluster', 'count'],
+  'cluster-concurrency': ['cluster', 'concurrency'],
+  'cluster-doc-kib': ['cluster', 'documentKiB'],
+  'cluster-warmup': ['cluster', 'warmup'],
 } as const;
 
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick                 every scenario small (seconds each), for a smoke run
   --only <list>           comma-separated subset of: ${SCENARIOS.join(', ')}
+                          (--quick leaves out ${FULL_RUN_ONLY.join(', ')} unless named here)
   --out <file>            results JSON path (default bench/results/<timestamp>.json)
   --log-level <level>     LOG_LEVEL of the API and worker processes (default info)
   --webhook-without-worker  diagnostic: stop the worker before the webhook load (intake cost only)
@@ -107,7 +118,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' | { markdown
     (sizes[section] as Record<string, number>)[field] = value;
   }
 
-  const only = parseScenarioList(values.only, SCENARIOS);
+  const listed = parseScenarioList(values.only, SCENARIOS);
+  const only =
+    quick && values.only === undefined ? listed.filter((name) => !FULL_RUN_ONLY.includes(name)) : listed;
   return {
     quick,
     only,

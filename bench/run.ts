@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     for (const name of options.only) {
       if (wasInterrupted()) break;
       say(`\n=== ${name} ===`);
-      const result = await runScenario(name, context, options);
+      const result = await runScenario(name, context, options, results);
       results.push(result);
       say(result.error ? `  FAILED: ${result.error}` : figuresTable(result.figures));
       writeResults(outFile, { startedAt, options, results });
@@ -100,10 +100,11 @@ async function runScenario(
   name: ScenarioName,
   context: RunContext,
   options: BenchOptions,
+  earlier: readonly ScenarioResult[],
 ): Promise<ScenarioResult> {
   const began = Date.now();
   try {
-    return await SCENARIO_RUNNERS[name](context, options);
+    return await SCENARIO_RUNNERS[name](context, options, earlier);
   } catch (error) {
     return {
       name,

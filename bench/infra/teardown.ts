@@ -10,23 +10,23 @@ const STOP_TIMEOUT_MS = 15_000;
 const openScopes = new Set<Scope>();
 
 export class Scope {
-  private readonly stops: Array<{ what: string; stop: Stop }> = [];
+  private readonly stops: Array<{ what: string; stop: Stop; timeoutMs: number }> = [];
   private closing: Promise<void> | undefined;
 
   constructor(readonly name: string) {
     openScopes.add(this);
   }
 
-  /** Registers a stop; the last registered runs first. */
-  defer(what: string, stop: Stop): void {
-    this.stops.push({ what, stop });
+  /** Registers a stop; the last registered runs first. `timeoutMs` for stops that take long (a whole cluster). */
+  defer(what: string, stop: Stop, timeoutMs = STOP_TIMEOUT_MS): void {
+    this.stops.push({ what, stop, timeoutMs });
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const { what, stop } of this.stops.reverse()) {
+      for (const { what, stop, timeoutMs } of this.stops.reverse()) {
         try {
-          await withTimeout(Promise.resolve(stop()), STOP_TIMEOUT_MS, what);
+          await withTimeout(Promise.resolve(stop()), timeoutMs, what);
         } catch (error) {
           process.stderr.write(
             `[bench] while stopping ${what}: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -4,7 +4,7 @@
  * the first look when a goal is missed: which process is busy, and is the machine out of CPU?
  */
 import { availableParallelism } from 'node:os';
-import { cpuSeconds, machineCpuTicks, mib, residentBytes } from './proc';
+import { cpuSeconds, cpuSecondsWithChildren, machineCpuTicks, mib, residentBytes } from './proc';
 
 export interface LoopDelay {
   p50Ms: number;
@@ -17,6 +17,8 @@ export interface MeteredProcess {
   pid: number;
   /** Event-loop delay since the last call, for processes that can report it. */
   loopDelay?(): Promise<LoopDelay | undefined>;
+  /** Count its direct children's CPU too (PostgreSQL: one backend process per connection). */
+  withChildren?: boolean;
 }
 
 export interface ProcessUsage {
@@ -98,7 +100,7 @@ export class ResourceMeter {
       const usage = process.cpuUsage();
       return (usage.user + usage.system) / 1e6;
     }
-    return cpuSeconds(proc.pid);
+    return proc.withChildren ? cpuSecondsWithChildren(proc.pid) : cpuSeconds(proc.pid);
   }
 
   private sampleRss(): void {
