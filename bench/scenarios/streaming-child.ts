@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   );
   const fileUrl = (kyc: string, file: string): string =>
     `${config.ondato.hosts.kycApiUrl}/v1/identifications/${kyc}/files/${file}`;
-  const download = (kyc: string, file: string): Promise<number> =>
+  const download = (kyc: string, file: string): Promise<{ bytes: number; sha256?: string }> =>
     mode === 'activity'
       ? environment
           .run<[StoreDocumentInput], StoredDocument, typeof activities.storeDocument>(
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
               file: { fileId: file },
             },
           )
-          .then((stored) => stored.bytes)
-      : plainDownload(fileUrl(kyc, file), token);
+          .then((stored) => ({ bytes: stored.bytes, sha256: stored.sha256 }))
+      : plainDownload(fileUrl(kyc, file), token).then((bytes) => ({ bytes }));
   await download(warmKycId, warmFileId);
   settleHeap();
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     if (message.kind !== 'go') return;
     const began = performance.now();
     download(kycId, fileId).then(
-      (bytes) => send({ kind: 'done', bytes, ms: performance.now() - began }),
+      ({ bytes, sha256 }) => send({ kind: 'done', bytes, sha256, ms: performance.now() - began }),
       (error: unknown) =>
         send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }),
     );

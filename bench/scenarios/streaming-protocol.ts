@@ -2,4 +2,6 @@
 export type StreamingParentMessage = { kind: 'go' };
 
 export type StreamingChildMessage =
-  { kind: 'ready' } | { kind: 'done'; bytes: number; ms: number } | { kind: 'failed'; message: string };
+  | { kind: 'ready' }
+  | { kind: 'done'; bytes: number; ms: number; sha256?: string }
+  | { kind: 'failed'; message: string };
