@@ -24,6 +24,9 @@ export interface RunShape {
   activitiesBeforeFirstSignal: number;
   signals: number;
   events: number;
+  /** Workflow tasks that timed out (e.g. a sticky queue no worker took in time) or failed: each costs a retry. */
+  workflowTasksTimedOut: number;
+  workflowTasksFailed: number;
 }
 
 export async function runShape(client: Client, workflowId: string): Promise<RunShape> {
@@ -31,14 +34,25 @@ export async function runShape(client: Client, workflowId: string): Promise<RunS
   let activities = 0;
   let activitiesBeforeFirstSignal = 0;
   let signals = 0;
+  let workflowTasksTimedOut = 0;
+  let workflowTasksFailed = 0;
   for (const event of history.events ?? []) {
+    if (event.workflowTaskTimedOutEventAttributes) workflowTasksTimedOut += 1;
+    if (event.workflowTaskFailedEventAttributes) workflowTasksFailed += 1;
     if (event.activityTaskScheduledEventAttributes) {
       activities += 1;
       if (signals === 0) activitiesBeforeFirstSignal += 1;
     }
     if (event.workflowExecutionSignaledEventAttributes) signals += 1;
   }
-  return { activities, activitiesBeforeFirstSignal, signals, events: history.events?.length ?? 0 };
+  return {
+    activities,
+    activitiesBeforeFirstSignal,
+    signals,
+    events: history.events?.length ?? 0,
+    workflowTasksTimedOut,
+    workflowTasksFailed,
+  };
 }
 
 export interface SignalsInHistory {
