@@ -12,6 +12,7 @@ import {
 import {
   customerLinkUpdate,
   CustomerIdKey,
+  OnboardingStageKey,
   ONBOARDING_WORKFLOW_TYPE,
   onboardingWorkflowId,
   type CustomerLink,
@@ -193,10 +194,14 @@ export class OnboardingStarts {
     const startOperation = new WithStartWorkflowOperation<OnboardingWorkflow>(ONBOARDING_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: this.options.taskQueue,
-      args: [input],
+      args: [{ ...input, startToken }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: reusePolicy,
-      typedSearchAttributes: [{ key: CustomerIdKey, value: input.customerId }],
+      // Set at the start, so the run need not upsert them in its first workflow task.
+      typedSearchAttributes: [
+        { key: CustomerIdKey, value: input.customerId },
+        { key: OnboardingStageKey, value: 'creating_verification' },
+      ],
       memo: { ...memo, [START_TOKEN_MEMO]: startToken },
     });
 
@@ -221,19 +226,29 @@ export class OnboardingStarts {
     }
 
     const { customerLink } = started;
-    const run = await this.runs
-      .withDeadline(this.runs.callTimeoutMs, () =>
-        this.runs.client.workflow.getHandle(workflowId, started.runId).describe(),
-      )
-      .catch(rethrowIfUnavailable);
-    const runId = run.runId;
+    // The link names its run and echoes the start token of the call that created it; from a worker older than
+    // that, ask Temporal (one more round trip).
+    const describe = () =>
+      this.runs
+        .withDeadline(this.runs.callTimeoutMs, () =>
+          this.runs.client.workflow.getHandle(workflowId, started.runId).describe(),
+        )
+        .catch(rethrowIfUnavailable);
+    const answered =
+      customerLink.runId !== undefined && customerLink.startToken !== undefined
+        ? { runId: customerLink.runId, created: customerLink.startToken === startToken }
+        : undefined;
+    const run = answered ? undefined : await describe();
+    const runId = answered?.runId ?? run?.runId ?? '';
     // The run failed before a link existed (e.g. Ondato refused the verification): it said why.
     if (customerLink.failure) throw failedStart(workflowId, runId, customerLink.failure);
     if (!customerLink.customerUrl && !customerLink.outcome && !customerLink.resumedFromKycId) {
       // A worker older than the failure summary: read why from the run's result.
-      throw await this.closedBeforeLink(run);
+      throw await this.closedBeforeLink(run ?? (await describe()));
     }
-    const created = memoString(run, START_TOKEN_MEMO) === startToken;
+    const created = answered
+      ? answered.created
+      : run !== undefined && memoString(run, START_TOKEN_MEMO) === startToken;
     return { ready: true, link: readyLink({ workflowId, runId, created }, customerLink) };
   }
 

@@ -50,15 +50,15 @@ export function memoString(
 }
 
 /**
- * The stage the run last recorded (for a closed run: the stage it closed in): its memo, or else its search
- * attribute, which the run also sets before its first stage change.
+ * The stage the run last recorded (for a closed run: the stage it closed in): its search attribute, set from
+ * the start; runs from before that kept it in their memo too, and lean runs keep it there no more.
  */
 export function recordedStage(
   description: Pick<WorkflowExecutionInfo, 'memo' | 'typedSearchAttributes'>,
 ): OnboardingStatus['stage'] {
   return (
-    stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]) ??
-    stageSchema.parse(description.typedSearchAttributes.get(OnboardingStageKey))
+    stageSchema.parse(description.typedSearchAttributes.get(OnboardingStageKey)) ??
+    stageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage])
   );
 }
 
@@ -99,7 +99,7 @@ export function pendingLink(description: WorkflowExecutionDescription, created: 
     workflowId: description.workflowId,
     runId: description.runId,
     created,
-    stage: pendingStageSchema.parse(description.memo?.[RUN_MEMO_KEYS.stage]),
+    stage: pendingStageSchema.parse(recordedStage(description)),
     customerUrl: memoString(description, RUN_MEMO_KEYS.customerUrl) ?? null,
     idvId: memoString(description, RUN_MEMO_KEYS.idvId) ?? null,
   };

@@ -1,8 +1,8 @@
 /**
  * Maps an Ondato webhook envelope to what the onboarding workflow needs: which run it is for and the ids to
- * re-fetch. Ids only: the payload's personal data never enters a signal.
+ * re-fetch, and the payload's status as a hint. Ids and statuses only: its personal data never enters a signal.
  */
-import type { OndatoWebhookSignal } from '../contract';
+import type { OndatoWebhookSignal, WebhookHint } from '../contract';
 import type { WebhookEnvelope } from '../ondato/schemas';
 
 /** Older deliveries use the `Idv.` prefix for the same events. */
@@ -20,18 +20,37 @@ export function routeWebhook(envelope: WebhookEnvelope): WebhookRouting {
   const { payload } = envelope;
   let idvId: string | undefined;
   let kycId: string | undefined;
+  let hintedKycId: string | undefined;
   if (type.startsWith('IdentityVerification.')) {
     idvId = payload.id;
+    hintedKycId = payload.step?.kycIdentification?.id;
   } else if (type.startsWith('KycIdentification.')) {
     kycId = payload.id;
+    hintedKycId = kycId;
     idvId = payload.identityVerificationId ?? undefined;
   } else {
     return { kind: 'ignored', type }; // KybIdentification.*, Form.*, ...: not ours to act on
   }
+  const hint = compactHint({ status: payload.status ?? undefined, kycId: hintedKycId });
   return {
     kind: 'relay',
     customerId: payload.externalReferenceId ?? undefined,
     idvId,
-    signal: { deliveryId: envelope.id, type, idvId, kycId, createdUtc: envelope.createdUtc },
+    signal: {
+      deliveryId: envelope.id,
+      type,
+      idvId,
+      kycId,
+      createdUtc: envelope.createdUtc,
+      ...(hint ? { hint } : {}),
+    },
   };
+}
+
+/** The hint without its empty fields; none when the payload said nothing useful. */
+function compactHint(hint: WebhookHint): WebhookHint | undefined {
+  const compact: WebhookHint = {};
+  if (hint.status) compact.status = hint.status;
+  if (hint.kycId) compact.kycId = hint.kycId;
+  return Object.keys(compact).length > 0 ? compact : undefined;
 }

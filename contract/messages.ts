@@ -6,8 +6,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OnboardingState, RunFailureSummary, Stage } from './types';
 
 /**
- * A webhook relayed by the API. Only ids: the payload is a hint and the workflow re-fetches from Ondato, so no
- * personal data needs to pass through the signal.
+ * A webhook relayed by the API. Only ids and a status: the payload is a hint and the workflow re-fetches from
+ * Ondato before it decides, so no personal data needs to pass through the signal.
  */
 export interface OndatoWebhookSignal {
   /** Ondato's delivery event id: the dedupe key. */
@@ -16,6 +16,14 @@ export interface OndatoWebhookSignal {
   idvId?: string;
   kycId?: string;
   createdUtc?: string;
+  /** What the payload said: lets a run skip a re-fetch when the webhook cannot change what it waits for. */
+  hint?: WebhookHint;
+}
+
+/** A webhook payload's status and KYC id (for an IDV event, `step.kycIdentification.id`). Not personal data. */
+export interface WebhookHint {
+  status?: string;
+  kycId?: string;
 }
 export const ondatoWebhookSignal = defineSignal<[OndatoWebhookSignal]>('ondatoWebhook');
 
@@ -32,6 +40,10 @@ export interface CustomerLink {
   resumedFromKycId?: string;
   /** Present when the run failed before a link existed (e.g. Ondato refused the verification). */
   failure?: RunFailureSummary;
+  /** The run answering (absent from workers older than this field). */
+  runId?: string;
+  /** The start token of the run's input (absent from workers older than this field, or runs started without). */
+  startToken?: string;
 }
 /** Used with update-with-start: completes once the customer URL exists, so the start call can return it. */
 export const customerLinkUpdate = defineUpdate<CustomerLink>('customerLink');

@@ -122,6 +122,11 @@ export interface OnboardingInput {
    * (time skipping stalls once the parent closed), so its tests pass false unless they test the hand-over.
    */
   handOverToAftercare?: boolean;
+  /**
+   * A token unique to the start call that created the run. The customer-link update echoes it, so an
+   * update-with-start learns whether it started the run or joined one without asking Temporal again.
+   */
+  startToken?: string;
 }
 
 /** Signals a run takes before it continues as new: far below Temporal's cap (10,000 by default). */

@@ -28,6 +28,7 @@ import {
   type WaitingStage,
 } from '../contract';
 import type { RunInbox } from './inbox';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before this never continued as new. */
 const CONTINUE_AS_NEW_WHEN_BUSY = 'continue-as-new-when-busy';
@@ -49,8 +50,8 @@ export class Continuation {
   }
 
   /** Whether this run may continue as new (false while replaying histories from before it could). */
-  static enabled(): boolean {
-    return patched(CONTINUE_AS_NEW_WHEN_BUSY);
+  static enabled(released: PatchCheck = patched): boolean {
+    return released(CONTINUE_AS_NEW_WHEN_BUSY);
   }
 
   /** Many signals in this run, or Temporal says the history is long: time to continue as new. */

@@ -8,6 +8,7 @@ import { isCancellation, log, patched, proxyActivities, upsertMemo } from '@temp
 import type { CreatedVerification, OnboardingActivities } from '../activities';
 import { RUN_MEMO_KEYS, type ExtraVerification, type OnboardingState } from '../contract';
 import type { RunInbox } from './inbox';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before this did not redact or record extra verifications. */
 const RECORD_EXTRA_VERIFICATIONS = 'record-extra-verifications';
@@ -23,6 +24,7 @@ export interface ExtraVerificationsDeps {
   state: OnboardingState;
   inbox: RunInbox;
   now(): string;
+  released: PatchCheck;
 }
 
 export class ExtraVerifications {
@@ -34,7 +36,7 @@ export class ExtraVerifications {
     state.createdIdvIds = [...(created.extraIdvIds ?? []), created.idvId];
     const unanswered = created.unansweredCreates ?? 0;
     if ((created.extraIdvIds ?? []).length === 0 && unanswered === 0) return;
-    if (!patched(RECORD_EXTRA_VERIFICATIONS)) return;
+    if (!this.deps.released(RECORD_EXTRA_VERIFICATIONS)) return;
     for (let attempt = 0; attempt < unanswered; attempt += 1) {
       // The IDV may exist, but nothing in Ondato's API can name it: visible, so ops know to look.
       log.warn('a create attempt died before Ondato answered: an unnamed verification may exist', {
@@ -58,8 +60,8 @@ export class ExtraVerifications {
   }
 
   /** Whether this run records extras at all (false while replaying histories from before it did). */
-  static enabled(): boolean {
-    return patched(RECORD_EXTRA_VERIFICATIONS);
+  static enabled(released: PatchCheck = patched): boolean {
+    return released(RECORD_EXTRA_VERIFICATIONS);
   }
 
   private next(): string | undefined {

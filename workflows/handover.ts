@@ -14,6 +14,7 @@ import {
   type OnboardingClosed,
   type OnboardingState,
 } from '../contract';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before aftercare existed closed without telling anyone. */
 const HAND_OVER_TO_AFTERCARE = 'hand-over-to-aftercare';
@@ -32,8 +33,9 @@ export async function handOverToAftercare(
   state: OnboardingState,
   closed: OnboardingClosed,
   enabled = true,
+  released: PatchCheck = patched,
 ): Promise<void> {
-  if (!enabled || !patched(HAND_OVER_TO_AFTERCARE)) return;
+  if (!enabled || !released(HAND_OVER_TO_AFTERCARE)) return;
   const workflowId = aftercareWorkflowId(state.customerId);
   const input: AftercareInput = { customerId: state.customerId, closed };
   let how: NonNullable<OnboardingState['aftercare']>['how'] = 'failed';

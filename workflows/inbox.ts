@@ -2,7 +2,7 @@
  * The run's inbox: every message handler of the onboarding workflow (webhook signal, state query, customer link,
  * review, cancel, resume) and what they leave for the run to act on. Deterministic workflow code.
  */
-import { condition, log, setHandler, type CancellationScope } from '@temporalio/workflow';
+import { condition, log, setHandler, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import {
   cancelUpdate,
   customerLinkUpdate,
@@ -19,6 +19,10 @@ import {
 } from '../contract';
 import { validateRequester, validateReview } from './message-validation';
 import type { Parking } from './parking';
+import type { ReceivedHint } from './webhook-hints';
+
+/** Webhook hints kept for the next wait check: a burst is a handful; a flood must not grow the run's memory. */
+const KEPT_HINTS = 32;
 
 export interface InboxDeps {
   workflowId: string;
@@ -27,12 +31,16 @@ export interface InboxDeps {
   /** The scope of the run's work: a cancel request cancels it. */
   mainScope: CancellationScope;
   isDecided(): boolean;
+  /** The start token of the run's input, echoed by the customer-link update. */
+  startToken?: string;
 }
 
 export class RunInbox {
   private readonly seenDeliveries = new Set<string>();
   /** Bumped by every relevant webhook: waits wake up on it and re-fetch from Ondato. */
   webhookNudges = 0;
+  /** The relevant webhooks since the last wait check took them (bounded: only the newest count). */
+  private hints: ReceivedHint[] = [];
   /**
    * Signals this run took, repeats included: each one is a history event, and Temporal caps them per run, so
    * a waiting run continues as new past a budget.
@@ -48,6 +56,13 @@ export class RunInbox {
   failed = false;
 
   constructor(private readonly deps: InboxDeps) {}
+
+  /** The relevant webhooks since the last call, oldest first. */
+  takeHints(): ReceivedHint[] {
+    const taken = this.hints;
+    this.hints = [];
+    return taken;
+  }
 
   /** Delivery ids an earlier run of this onboarding had seen (it continued as new). */
   rememberDeliveries(deliveryIds: readonly string[]): void {
@@ -88,6 +103,9 @@ export class RunInbox {
       }
       if (signal.kycId && state.kycId && signal.kycId !== state.kycId) return;
       this.webhookNudges += 1;
+      // Past the bound, what the dropped ones said is unknown: a marker no check can skip its fetch for.
+      if (this.hints.length >= KEPT_HINTS) this.hints = [{ type: 'hints.dropped' }];
+      this.hints.push({ type: signal.type, ...signal.hint });
     });
 
     setHandler(customerLinkUpdate, async () => {
@@ -106,6 +124,8 @@ export class RunInbox {
         outcome: state.outcome,
         resumedFromKycId: state.resumedFromKycId,
         failure: state.failure,
+        runId: workflowInfo().runId,
+        startToken: this.deps.startToken,
       };
     });
 

@@ -9,12 +9,9 @@ import {
   ContinueAsNew,
   isCancellation,
   proxyActivities,
-  upsertMemo,
-  upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
   log,
-  patched,
 } from '@temporalio/workflow';
 import type { CreatedVerification, OnboardingActivities } from '../activities';
 import {
@@ -49,9 +46,12 @@ import { failureSummary, isOndatoNotFound, surfaceActivityFailure } from './fail
 import { expiryDay, handOverToAftercare } from './handover';
 import { RunInbox } from './inbox';
 import { Parking } from './parking';
+import { runPatches } from './patches';
 import { decide } from './policy';
 import { Relinks } from './relink';
 import { Reminders } from './reminders';
+import { RunAttributes } from './run-attributes';
+import { customerWaitStep, reviewWaitNeedsFetch, type Wake } from './webhook-hints';
 
 const ondatoCalls = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '1 minute',
@@ -106,6 +106,8 @@ function finalOutcomeOf(outcome: Outcome | undefined): FinalOutcome | undefined 
 type CustomerResult = { finished: true; kycId: string } | { finished: false; outcome: FinalOutcome };
 
 export async function onboardingWorkflow(input: OnboardingInput): Promise<DecisionRecord> {
+  const { lean, released } = runPatches();
+  const attributes = new RunAttributes(lean);
   const timeouts: OnboardingTimeouts = { ...DEFAULT_TIMEOUTS, ...input.timeouts };
   const documentCalls = proxyActivities<OnboardingActivities>({
     startToCloseTimeout: '30 minutes',
@@ -134,9 +136,17 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         attention: { reason: attention.reason, step: attention.step },
       }),
     now: nowIso,
+    released,
   });
-  const inbox = new RunInbox({ workflowId, state, parking, mainScope, isDecided });
-  const extras = new ExtraVerifications({ state, inbox, now: nowIso });
+  const inbox = new RunInbox({
+    workflowId,
+    state,
+    parking,
+    mainScope,
+    isDecided,
+    startToken: input.startToken,
+  });
+  const extras = new ExtraVerifications({ state, inbox, now: nowIso, released });
   const continuation = new Continuation({ input, state, inbox });
   const createCalls = proxyActivities<OnboardingActivities>({
     startToCloseTimeout: '1 minute',
@@ -144,7 +154,14 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 
-  const relinks = new Relinks({ state, graceMs: timeouts.relinkGraceMs, hasFailed: () => inbox.failed });
+  const relinks = new Relinks({
+    state,
+    graceMs: timeouts.relinkGraceMs,
+    hasFailed: () => inbox.failed,
+    released,
+  });
+  /** The current IDV was created by this run and not checked yet: its status is known (the customer starts). */
+  let idvIsNew = false;
 
   inbox.register();
   relinks.register();
@@ -156,8 +173,9 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
 
   function enterStage(stage: Stage): void {
     state.stage = stage;
-    upsertSearchAttributes([{ key: OnboardingStageKey, value: stage }]);
-    upsertMemo({ [RUN_MEMO_KEYS.stage]: stage });
+    attributes.search([{ key: OnboardingStageKey, value: stage }]);
+    // Readers take the stage from the search attribute; runs from before lean histories also kept it here.
+    if (!lean) attributes.setMemo({ [RUN_MEMO_KEYS.stage]: stage });
   }
 
   function recordIdv(snapshot: IdvSnapshot): void {
@@ -169,7 +187,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
 
   function recordKyc(kyc: KycSummary): void {
     state.kycStatus = kyc.status;
-    upsertSearchAttributes([{ key: KycStatusKey, value: kyc.status }]);
+    attributes.search([{ key: KycStatusKey, value: kyc.status }]);
   }
 
   /**
@@ -178,21 +196,22 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
    */
   async function waitUntil(
     stage: WaitingStage,
-    check: () => Promise<boolean>,
+    check: (wake: Wake) => Promise<boolean>,
     deadline: { at?: number; afterMs: number },
   ): Promise<boolean> {
     const deadlineAt = deadline.at ?? Date.now() + deadline.afterMs;
     // Histories recorded before these existed wake only on nudges and polls, and never continue as new.
-    const handlesExtras = ExtraVerifications.enabled();
-    const mayContinue = Continuation.enabled();
+    const handlesExtras = ExtraVerifications.enabled(released);
+    const mayContinue = Continuation.enabled(released);
+    let reason: Wake['reason'] = 'began';
     for (;;) {
       const nudgesBeforeCheck = inbox.webhookNudges;
-      if (await check()) return true;
+      if (await check({ reason, hints: inbox.takeHints() })) return true;
       const remaining = deadlineAt - Date.now();
       if (remaining <= 0) return false;
       // A webhook that arrived while `check` ran must wake the wait at once, not at the next poll. Histories
       // recorded before this fix counted from after the check: replay keeps that behaviour for them.
-      const nudgesSeen = patched(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : inbox.webhookNudges;
+      const nudgesSeen = released(WAKE_ON_WEBHOOK_DURING_CHECK) ? nudgesBeforeCheck : inbox.webhookNudges;
       const pollAt = Date.now() + Math.min(timeouts.pollIntervalMs, remaining);
       // Extra verifications and a due continuation are dealt with in the wait, without fetching again.
       for (;;) {
@@ -207,6 +226,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         if (mayContinue && continuation.due) await continuation.continueFrom(stage, deadlineAt);
         if (!woken || inbox.webhookNudges !== nudgesSeen || Date.now() >= pollAt) break;
       }
+      reason = inbox.webhookNudges !== nudgesSeen ? 'webhook' : 'poll';
     }
   }
 
@@ -219,7 +239,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     const customerDeadlineAt = deadlineAt ?? Date.now() + timeouts.customerDeadlineMs;
     state.customerDeadlineAt = new Date(customerDeadlineAt).toISOString();
     const sessionEnded = (): boolean => state.idvStatus === IDV_EXPIRED || state.idvStatus === IDV_ABORTED;
-    const reminders = Reminders.enabled()
+    const reminders = Reminders.enabled(released)
       ? new Reminders({
           state,
           offsets: input.reminders ?? DEFAULT_REMINDERS,
@@ -248,7 +268,17 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         let kycId: string | undefined;
         const finished = await waitUntil(
           'awaiting_customer',
-          async () => {
+          async (wake) => {
+            if (lean) {
+              const step = customerWaitStep(wake, idvIsNew);
+              idvIsNew = false;
+              if (step.kind === 'skip') return false;
+              if (step.kind === 'finished') {
+                recordIdv({ idvId, status: IDV_COMPLETED, kycId: step.kycId });
+                kycId = state.kycId;
+                return true;
+              }
+            }
             const idv = await parking.step('awaiting_customer', () =>
               ondatoCalls.getVerification(idvId, expectedIds()),
             );
@@ -276,7 +306,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         }
         state.timestamps.customerFinishedAt = nowIso();
         // Readers of a closed run (a retry) find the finished verification without a worker.
-        if (patched(MEMO_KYC_ID)) upsertMemo({ [RUN_MEMO_KEYS.kycId]: kycId });
+        if (released(MEMO_KYC_ID)) attributes.setMemo({ [RUN_MEMO_KEYS.kycId]: kycId });
         return { finished: true, kycId };
       }
     } finally {
@@ -298,6 +328,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.createdIdvIds = [...earlier, created.idvId];
     state.idvStatus = undefined;
     recordLink(created);
+    idvIsNew = true;
     await extras.afterCreate(created);
     state.createdIdvIds = [...earlier, ...(state.createdIdvIds ?? [])];
     state.relinks = [
@@ -324,7 +355,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
       enterStage('awaiting_ondato_review');
       await waitUntil(
         'awaiting_ondato_review',
-        async () => {
+        async (wake) => {
+          if (lean && !reviewWaitNeedsFetch(wake)) return false;
           kyc = await parking.step('awaiting_ondato_review', () =>
             ondatoCalls.getIdentification(kycId, expectedIds()),
           );
@@ -429,7 +461,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
    */
   async function takeOver(from: { idvId: string; kycId: string }): Promise<boolean> {
     state.idvId = from.idvId;
-    upsertSearchAttributes([{ key: OndatoIdvIdKey, value: from.idvId }]);
+    attributes.search([{ key: OndatoIdvIdKey, value: from.idvId }]);
     enterStage('fetching_results');
     const stillThere = await parking.step('fetching_results', async () => {
       try {
@@ -452,7 +484,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     }
     state.kycId = from.kycId;
     state.resumedFromKycId = from.kycId;
-    upsertMemo({
+    attributes.setMemo({
       [RUN_MEMO_KEYS.customerId]: input.customerId,
       [RUN_MEMO_KEYS.idvId]: from.idvId,
       [RUN_MEMO_KEYS.kycId]: from.kycId,
@@ -470,6 +502,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     await extras.afterCreate(created);
 
     enterStage('awaiting_customer');
+    idvIsNew = true;
     return awaitCustomer();
   }
 
@@ -478,8 +511,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.idvId = created.idvId;
     state.customerUrl = created.customerUrl;
     state.timestamps.customerUrlIssuedAt = nowIso();
-    upsertSearchAttributes([{ key: OndatoIdvIdKey, value: created.idvId }]);
-    upsertMemo({
+    attributes.search([{ key: OndatoIdvIdKey, value: created.idvId }]);
+    attributes.setMemo({
       [RUN_MEMO_KEYS.customerId]: input.customerId,
       [RUN_MEMO_KEYS.idvId]: created.idvId,
       [RUN_MEMO_KEYS.customerUrl]: created.customerUrl,
@@ -520,17 +553,20 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
     state.policyVersion = decision.policyVersion;
     state.reasons = decision.reasons;
     state.outcome = decision.outcome;
-    upsertSearchAttributes([{ key: OutcomeKey, value: decision.outcome }]);
+    attributes.search([{ key: OutcomeKey, value: decision.outcome }]);
     if (decision.outcome !== 'manual_review') return decision.outcome;
     return awaitOpsDecision();
   }
 
   async function run(): Promise<FinalOutcome> {
     if (input.continued) return resumeContinued(input.continued);
-    upsertSearchAttributes([
+    const initial = [
       { key: CustomerIdKey, value: input.customerId },
       { key: OnboardingStageKey, value: state.stage },
-    ]);
+    ];
+    // The API starts runs with these already set: a lean run upserts only what its start did not set.
+    const preset = workflowInfo().typedSearchAttributes;
+    attributes.search(lean ? initial.filter(({ key, value }) => preset.get(key) !== value) : initial);
     const customer: CustomerResult =
       input.resumeFrom && (await takeOver(input.resumeFrom))
         ? { finished: true, kycId: input.resumeFrom.kycId }
@@ -543,19 +579,23 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
   try {
     outcome = await mainScope.run(run);
   } catch (error) {
-    if (error instanceof ContinueAsNew) throw error;
+    if (error instanceof ContinueAsNew) {
+      attributes.flush();
+      throw error;
+    }
     if (!isCancellation(error)) {
       const surfaced = surfaceActivityFailure(error);
       state.failure = failureSummary(surfaced, state.stage);
       state.lastError = error instanceof Error ? error.message : String(error);
       inbox.failed = true;
-      if (patched(NOTIFY_ON_FAILURE)) {
+      if (released(NOTIFY_ON_FAILURE)) {
         const { type, stage } = state.failure;
         await CancellationScope.nonCancellable(() =>
           notify('onboarding.failed', 1, { failure: { type, stage } }, failureCallbackCalls),
         );
       }
       await condition(allHandlersFinished);
+      attributes.flush();
       throw surfaced;
     }
     // Cancelled by an ops update or from the Temporal UI: record it, still tell the backend.
@@ -566,7 +606,7 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
 
   state.outcome = outcome;
   state.timestamps.decidedAt = nowIso();
-  upsertSearchAttributes([{ key: OutcomeKey, value: outcome }]);
+  attributes.search([{ key: OutcomeKey, value: outcome }]);
   await CancellationScope.nonCancellable(async () => {
     enterStage('notifying');
     await notify('onboarding.completed');
@@ -584,14 +624,16 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       },
       input.handOverToAftercare !== false,
+      released,
     );
   });
   state.timestamps.completedAt = nowIso();
   // After a cancellation from Temporal (client or UI) the root scope is cancelled too: waiting in it would throw
   // and end the run CANCELLED without its decision record. Histories from before the fix replay as they ran.
-  if (patched(DECIDE_AFTER_TEMPORAL_CANCEL))
+  if (released(DECIDE_AFTER_TEMPORAL_CANCEL))
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   else await condition(allHandlersFinished);
+  attributes.flush();
 
   return {
     customerId: input.customerId,

@@ -8,7 +8,6 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
-  patched,
   upsertMemo,
 } from '@temporalio/workflow';
 import {
@@ -18,6 +17,7 @@ import {
   type ResumeInput,
   type Stage,
 } from '../contract';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before parking existed failed here; their replays still do. */
 const PARK_INSTEAD_OF_FAIL = 'park-instead-of-fail';
@@ -29,6 +29,7 @@ export interface ParkingDeps {
   /** Tells the backend the run parked; must not wait for the backend (ops may resume meanwhile). */
   announce(attention: Attention): void;
   now(): string;
+  released: PatchCheck;
 }
 
 /** Ondato's status and reason code from an activity failure's details (never its free text). */
@@ -67,7 +68,7 @@ export class Parking {
         return await call();
       } catch (error) {
         if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-        if (!patched(PARK_INSTEAD_OF_FAIL)) throw error;
+        if (!this.deps.released(PARK_INSTEAD_OF_FAIL)) throw error;
         this.parked ??= this.park(stage, error).finally(() => {
           this.parked = undefined;
         });

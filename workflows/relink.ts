@@ -5,9 +5,10 @@
  * waits for the customer on it. Webhooks for the replaced IDV are ignored (it stays in `createdIdvIds`, so it is
  * ours, not an extra to redact). Deterministic workflow code.
  */
-import { condition, patched, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import { relinkUpdate, type OnboardingState, type RelinkInput } from '../contract';
 import { validateRequester } from './message-validation';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before fresh links ended at once when Ondato ended the session. */
 const RELINK_SESSIONS = 'relink-sessions';
@@ -15,6 +16,7 @@ const RELINK_SESSIONS = 'relink-sessions';
 export interface RelinksDeps {
   state: OnboardingState;
   graceMs: number;
+  released: PatchCheck;
   /** Set once the run failed for good: a waiting relink request answers then. */
   hasFailed(): boolean;
 }
@@ -65,7 +67,7 @@ export class Relinks {
    */
   async awaitRequest(deadlineAt: number): Promise<RelinkInput | undefined> {
     const { state, graceMs } = this.deps;
-    if (graceMs <= 0 || !patched(RELINK_SESSIONS)) return undefined;
+    if (graceMs <= 0 || !this.deps.released(RELINK_SESSIONS)) return undefined;
     const until = Math.min(Date.now() + graceMs, deadlineAt);
     if (until <= Date.now()) return undefined;
     state.relinkOpenUntil = new Date(until).toISOString();

@@ -6,6 +6,7 @@
  */
 import { condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { OnboardingState, ReminderOffset } from '../contract';
+import type { PatchCheck } from './patches';
 
 /** `patched()` id: runs recorded before reminders existed sent none. */
 const SEND_REMINDERS = 'send-reminders';
@@ -34,8 +35,8 @@ export class Reminders {
   constructor(private readonly deps: RemindersDeps) {}
 
   /** Whether this run sends reminders (false while replaying histories from before it did). */
-  static enabled(): boolean {
-    return patched(SEND_REMINDERS);
+  static enabled(released: PatchCheck = patched): boolean {
+    return released(SEND_REMINDERS);
   }
 
   /**

@@ -47,6 +47,13 @@ describe('replay of recorded histories', () => {
         'reminders-then-approved',
         'relinked-then-approved',
         'reverification-signals-aftercare',
+        // recorded before the lean history (a marker per patch, an upsert per change, every Ondato fetch)
+        'v3-approved',
+        'v3-awaiting-then-approved',
+        'v3-manual-review',
+        'v3-webhooks-lost',
+        'v3-reminders-then-approved',
+        'v3-relinked-then-approved',
         // recorded before those patches: they replay along the old paths
         'v2-approved',
         'v2-manual-review',
