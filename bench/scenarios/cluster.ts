@@ -31,7 +31,13 @@ import { cpuMsPerItem, type MeteredProcess } from '../measure/resource-meter';
 import { figure, type Figure, type ScenarioResult } from '../report/figures';
 import { say } from '../report/progress';
 import { resourcesTable } from '../report/table';
-import { approvedRunShapes, oneOnboarding, type OnboardingDone, type OnboardingPath } from './e2e';
+import {
+  approvedRunShapes,
+  countPendingStarts,
+  oneOnboarding,
+  type OnboardingDone,
+  type OnboardingPath,
+} from './e2e';
 import { customerIds } from './onboarding-api';
 
 export interface ClusterScenarioOptions {
@@ -50,6 +56,8 @@ export interface DevServerBaseline {
 
 interface PhaseResult {
   workers: number;
+  /** Onboardings whose start answered 202 first (followed up with the same POST, as a backend would). */
+  pendingStarts: number;
   summary: ClosedLoopSummary;
   shapes: RunShape[];
   outcomes: Record<string, number>;
@@ -133,6 +141,7 @@ export async function clusterScenario(
       for (const { outcome = 'none' } of phase.values) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       results.push({
         workers,
+        pendingStarts: countPendingStarts(phase.values),
         summary: phase.summary,
         shapes,
         outcomes,
@@ -161,6 +170,8 @@ export async function clusterScenario(
       approvedOneWorker: one.outcomes.approved ?? 0,
       approvedTwoWorkers: two.outcomes.approved ?? 0,
       failed: one.summary.failed + two.summary.failed,
+      startsAnswered202OneWorker: one.pendingStarts,
+      startsAnswered202TwoWorkers: two.pendingStarts,
       badCallbackSignatures: phases.badSignatures,
     },
     resources: { oneWorker: one.summary.resources, twoWorkers: two.summary.resources },

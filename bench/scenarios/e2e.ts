@@ -20,7 +20,7 @@ import { runPool } from '../measure/pool';
 import { figure, type ScenarioResult } from '../report/figures';
 import { say } from '../report/progress';
 import { resourcesTable } from '../report/table';
-import { customerIds, startOnboarding } from './onboarding-api';
+import { customerIds, startOnboardingFollowingUp } from './onboarding-api';
 
 export interface E2eOptions {
   count: number;
@@ -63,6 +63,7 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       shapes,
       aftercareShapes,
       outcomes,
+      pendingStarts: countPendingStarts(phase.values),
       badSignatures: stack.callbacks.badSignatures(),
     };
   });
@@ -157,6 +158,7 @@ export async function e2eScenario(context: RunContext, options: E2eOptions): Pro
       approved,
       failed: service.failed,
       badCallbackSignatures: service.badSignatures,
+      startsAnswered202: service.pendingStarts,
       floorCompleted: floor.completed,
     },
     resources: { service: service.resources, floor: floor.resources },
@@ -179,6 +181,8 @@ export type OnboardingPath = Pick<ServiceStack, 'http' | 'control' | 'callbacks'
 export interface OnboardingDone {
   ms: number;
   outcome?: string;
+  /** 202 answers (start wait ran out) before the start answered with the customer URL. */
+  pendingStarts: number;
   customerId: string;
   workflowId: string;
 }
@@ -190,12 +194,17 @@ export async function oneOnboarding(
   options: { documentBytes: number; timeoutMs: number },
 ): Promise<OnboardingDone> {
   const began = performance.now();
-  const started = await startOnboarding(path.http, customerId);
+  const { started, pendingAnswers } = await startOnboardingFollowingUp(
+    path.http,
+    customerId,
+    options.timeoutMs,
+  );
   await path.control.complete(started.idvId, { outcome: 'approved', documentBytes: options.documentBytes });
   const callback = await path.callbacks.waitFor(customerId, options.timeoutMs);
   return {
     ms: performance.now() - began,
     outcome: callback.outcome,
+    pendingStarts: pendingAnswers,
     customerId,
     workflowId: started.workflowId,
   };
@@ -225,4 +234,9 @@ function floorShape(shapes: RunShape[]): FloorInput {
     Math.max(1, median(shapes.map((shape) => shape.activitiesBeforeFirstSignal)) || 2),
   );
   return { activitiesBeforeSignal: before, activitiesAfterSignal: activities - before };
+}
+
+/** Onboardings whose start answered 202 at least once (the API's start wait ran out) before the URL came. */
+export function countPendingStarts(done: OnboardingDone[]): number {
+  return done.filter((value) => value.pendingStarts > 0).length;
 }

@@ -60,3 +60,29 @@ export async function startOnboarding(http: HttpClient, customerId: string): Pro
     throw new OnboardingStartError(answer.status, answer.body);
   return { customerId, workflowId: link.workflowId, idvId: link.idvId, customerUrl: link.customerUrl };
 }
+
+/**
+ * What a product backend does with a 202 (run started, customer URL not ready within the API's start wait): the
+ * same POST again, which joins the run and answers 200 with the URL once it exists. Counts the 202s, so a
+ * scenario can report how often the start wait ran out.
+ */
+export async function startOnboardingFollowingUp(
+  http: HttpClient,
+  customerId: string,
+  timeoutMs: number,
+): Promise<{ started: StartedOnboarding; pendingAnswers: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let pendingAnswers = 0;
+  for (;;) {
+    try {
+      return { started: await startOnboarding(http, customerId), pendingAnswers };
+    } catch (error) {
+      if (!(error instanceof OnboardingStartError) || error.status !== 202 || Date.now() > deadline)
+        throw error;
+      pendingAnswers += 1;
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_UP_MS));
+    }
+  }
+}
+
+const FOLLOW_UP_MS = 500;
