@@ -7,7 +7,7 @@
  * served, not of the ciphertext on disk. `get()` streams the decrypted bytes and errors if the file was altered.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
@@ -21,7 +21,6 @@ import {
   type PutOptions,
   type StoredObject,
 } from './document-store';
-import { DurableFileSink } from './durable-file-sink';
 import { HashingCounter } from './hashing-counter';
 
 const PARTIAL_SUFFIX = '.partial';
@@ -45,10 +44,16 @@ export class LocalDocumentStore implements DocumentStore {
     // Hashed and counted before encryption: the reference matches Ondato's bytes.
     const counter = new HashingCounter(options.onProgress);
     try {
-      // The sink fsyncs before it finishes: the bytes are on disk before the rename publishes the file.
-      await pipeline(body, counter, new EncryptingStream(this.keys), new DurableFileSink(partial), {
-        signal: options.signal,
-      });
+      // flush: the bytes are on disk before the rename publishes the file.
+      await pipeline(
+        body,
+        counter,
+        new EncryptingStream(this.keys),
+        createWriteStream(partial, { flags: 'wx', flush: true }),
+        {
+          signal: options.signal,
+        },
+      );
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });
