@@ -276,6 +276,10 @@ async function startBenchCluster(
       starting.abort(new Error('the benchmark is stopping'));
       const cluster = await start.catch(() => undefined);
       await cluster?.stop();
+      // A start stopped halfway stops what it registered, but not the replicas of the step it was in (their pids
+      // are recorded beside the data): the same clean-up the next start would do, now.
+      const left = await stopClusterLeftovers(DATA_DIR);
+      if (left.length > 0) say(`  stopped what the cluster's start left running: ${left.join(', ')}`);
     },
     CLUSTER_STOP_TIMEOUT_MS,
   );
