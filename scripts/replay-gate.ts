@@ -109,9 +109,29 @@ function eventTypeName(history: History, eventId: number): string | undefined {
 export function divergingEventOf(message: string, history: History): DivergingEvent | undefined {
   const match =
     /HistoryEvent\s*\(\s*id:\s*(\d+)/.exec(message) ?? /\bevent(?:[ _]id)?[:\s#]+(\d+)/i.exec(message);
-  if (!match) return undefined;
-  const eventId = Number(match[1]);
+  const eventId = match ? Number(match[1]) : patchMarkerEventId(message, history);
+  if (eventId === undefined) return undefined;
   return { eventId, eventType: eventTypeName(history, eventId) };
+}
+
+/**
+ * "Patch marker encountered for change X, but there is no corresponding change command": the core names the
+ * patch, not the event; the event is the marker that recorded X.
+ */
+function patchMarkerEventId(message: string, history: History): number | undefined {
+  const change = /patch marker encountered for change ([^\s,]+)/i.exec(message)?.[1];
+  if (change === undefined) return undefined;
+  const marker = history.events?.find((event) => {
+    const attributes = event.markerRecordedEventAttributes;
+    const data = attributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (attributes?.markerName !== 'core_patch' || data == null) return false;
+    try {
+      return (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown }).id === change;
+    } catch {
+      return false;
+    }
+  });
+  return marker?.eventId == null ? undefined : Number(marker.eventId);
 }
 
 export async function runReplayGate(options: ReplayGateOptions): Promise<ReplayGateReport> {

@@ -38,6 +38,7 @@ describe("another session's answer", () => {
   });
   afterEach(async () => {
     await env.control.clearFaults();
+    await env.control.setWebhooks({ drop: false });
   });
 
   /** The run's state once it parked, or once it closed (which is the failure this test exists for). */
@@ -61,7 +62,11 @@ describe("another session's answer", () => {
   it.each(cases)(
     'a %s answer for another session parks the run (%s) and stores nothing; resumed, it decides on its own data',
     async (route, step) => {
-      const { link, handle, customerId } = await env.start({ timeouts: { parkedRetryMs: 600_000 } });
+      // A webhook saying Completed spares the IDV fetch: without webhooks the run polls the IDV and meets the fault.
+      if (route === 'getIdv') await env.control.setWebhooks({ drop: true });
+      const { link, handle, customerId } = await env.start({
+        timeouts: { parkedRetryMs: 600_000, ...(route === 'getIdv' ? { pollIntervalMs: 300 } : {}) },
+      });
       await env.control.setFault({
         route,
         mode: 'substitute',

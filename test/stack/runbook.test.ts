@@ -176,13 +176,21 @@ describe('docs/runbook.md, every command against a real stack', () => {
     const described = await runbook.run('find-describe', vars);
     expect(described).toContain(`onboarding-${ids.rejected}`);
     const memoAndAttributes = decryptedText(described);
-    expect(memoAndAttributes).toContain('"completed"'); // OnboardingStage and the memo's stage
+    expect(memoAndAttributes).toContain('"completed"'); // OnboardingStage
     expect(memoAndAttributes).toContain(`"${ids.rejected}"`); // CustomerId
-    // The runbook's jq path to the memo's stage: the CLI prints memo values decoded.
-    const { memo } = (
-      JSON.parse(described) as { workflowExecutionInfo: { memo: { fields: Record<string, unknown> } } }
+    // The runbook's jq paths: the CLI prints memo values decoded, search attributes as base64 JSON.
+    const { memo, searchAttributes } = (
+      JSON.parse(described) as {
+        workflowExecutionInfo: {
+          memo: { fields: Record<string, unknown> };
+          searchAttributes: { indexedFields: Record<string, { data: string }> };
+        };
+      }
     ).workflowExecutionInfo;
-    expect(memo.fields).toMatchObject({ stage: 'completed', customerId: ids.rejected });
+    expect(memo.fields).toMatchObject({ customerId: ids.rejected });
+    expect(memo.fields.idvId).toEqual(expect.any(String));
+    const stage = Buffer.from(searchAttributes.indexedFields.OnboardingStage.data, 'base64').toString('utf8');
+    expect(JSON.parse(stage)).toBe('completed');
     const history = await runbook.run('find-history', vars);
     expect(history).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
     const decrypted = decryptedText(history);
