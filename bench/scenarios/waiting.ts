@@ -174,7 +174,11 @@ export async function waitingScenario(context: RunContext, options: WaitingOptio
         rss(service.waiting, service.workerName),
         rss(floor.waiting, floor.workerName),
         label,
-        { text: '≤ 500 MB (477 MiB)', met: (value) => value * 2 ** 20 <= 500e6 },
+        {
+          // Only a reading with every run open counts: fewer would understate the memory.
+          text: `≤ 500 MB (477 MiB), all ${options.count} open`,
+          met: (value) => service.runningWhileHeld >= options.count && value * 2 ** 20 <= 500e6,
+        },
       ),
       figure(
         'dev server RSS while waiting',
