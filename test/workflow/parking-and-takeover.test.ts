@@ -15,6 +15,7 @@ import {
 } from '../../contract';
 import {
   HOUR,
+  inCustomerWait,
   MINUTE,
   startTestBed,
   keywordAttribute,
@@ -118,6 +119,9 @@ describe('parking (needs_attention)', () => {
       ondato.failures.getVerification = credentialsRefused;
       const { link, handle } = await start();
       expect(link.customerUrl).toBeDefined(); // the customer has a link: from here on, failures park
+      await inCustomerWait(handle);
+      expect(ondato.calls.getVerification).toBe(0); // a new IDV: nothing to check yet
+      await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId }); // no hint: the run checks
       await stateWhen(handle, (state) => state.stage === 'needs_attention', 'the run to park');
       const runId = (await handle.describe()).runId;
 
@@ -149,7 +153,7 @@ describe('parking (needs_attention)', () => {
   it('refuses the resume update when the run is not parked, or without requestedBy', () =>
     bed.scenario(async ({ start }) => {
       const { handle } = await start();
-      await stateWhen(handle, (state) => state.idvStatus === 'Started', 'the first check');
+      await inCustomerWait(handle);
       expect(await refusedResume(handle, { requestedBy: 'ops-olga' })).toMatch(
         /not parked \(stage: awaiting_customer\)/,
       );

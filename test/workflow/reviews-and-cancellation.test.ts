@@ -17,6 +17,7 @@ import {
 import {
   DAY,
   HOUR,
+  inCustomerWait,
   MINUTE,
   startTestBed,
   keywordAttribute,
@@ -71,9 +72,13 @@ describe('Ondato review (KYC Awaiting)', () => {
       const { handle } = await start();
       ondato.customerFinishes({ status: 'Awaiting' });
       await webhook(handle, { deliveryId: 'd-1', idvId: ondato.idvId });
-      // One fetch after the customer finished, one as the wait's first check.
-      await ondato.until((fake) => fake.calls.getIdentification === 2, 'the Awaiting identification');
-      const waiting = await stateOf(handle);
+      // One fetch after the customer finished; the wait does not fetch again as it begins.
+      await ondato.until((fake) => fake.calls.getIdentification === 1, 'the Awaiting identification');
+      const waiting = await stateWhen(
+        handle,
+        (state) => state.stage === 'awaiting_ondato_review',
+        'the Ondato review wait',
+      );
       expect(waiting).toMatchObject({
         stage: 'awaiting_ondato_review',
         kycStatus: 'Awaiting',
@@ -84,13 +89,32 @@ describe('Ondato review (KYC Awaiting)', () => {
 
       // Each check takes a few real milliseconds of workflow time, so give the eighth poll a minute's slack.
       await testEnv.sleep(2 * HOUR + MINUTE);
-      expect(ondato.calls.getIdentification).toBe(2 + (2 * HOUR) / DEFAULT_TIMEOUTS.pollIntervalMs);
+      const polled = 1 + (2 * HOUR) / DEFAULT_TIMEOUTS.pollIntervalMs;
+      expect(ondato.calls.getIdentification).toBe(polled);
       expect((await stateOf(handle)).stage).toBe('awaiting_ondato_review');
+
+      // Webhooks that cannot carry the decision (an IDV one, a KYC one still saying Awaiting) fetch nothing.
+      await webhook(handle, {
+        deliveryId: 'd-idv',
+        type: 'IdentityVerification.StatusChanged',
+        idvId: ondato.idvId,
+        hint: { status: 'Completed', kycId: ondato.kycId },
+      });
+      await webhook(handle, {
+        deliveryId: 'd-awaiting',
+        type: 'KycIdentification.Updated',
+        kycId: ondato.kycId,
+        hint: { status: 'Awaiting', kycId: ondato.kycId },
+      });
+      await stateWhen(handle, (state) => state.webhooksReceived === 3, 'the webhooks without a decision');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(ondato.calls.getIdentification).toBe(polled);
 
       ondato.kyc.status = 'Approved';
       await webhook(handle, { deliveryId: 'd-2', type: 'KycIdentification.Approved', kycId: ondato.kycId });
       const record = await handle.result();
       expect(record.outcome).toBe('approved');
+      expect(ondato.calls.getIdentification).toBe(polled + 1); // the decision's webhook: one fetch
       const ondatoTook =
         Date.parse(record.timestamps.resultsFetchedAt as string) -
         Date.parse(record.timestamps.customerFinishedAt as string);
@@ -211,13 +235,15 @@ describe('manual review by ops', () => {
 });
 
 /**
- * Waits until the first check has returned, so no activity is in flight when the test cancels. The Java test
- * server (1.32.1) can deadlock a run when an activity completes while the workflow task that cancels it is out
- * (about half the time with a cancel update sent right after the start); the dev server does not.
+ * Waits until the run is in the customer wait, so no activity is in flight when the test cancels (a new IDV
+ * begins the wait without a check). The Java test server (1.32.1) can deadlock a run when an activity
+ * completes while the workflow task that cancels it is out (about half the time with a cancel update sent
+ * right after the start); the dev server does not.
  */
-async function awaitingCustomer({ start }: Scenario): Promise<OnboardingHandle> {
+async function awaitingCustomer({ start, ondato }: Scenario): Promise<OnboardingHandle> {
   const { handle } = await start();
-  await stateWhen(handle, (state) => state.idvStatus === 'Started', 'the first check');
+  await inCustomerWait(handle);
+  expect(ondato.calls.getVerification).toBe(0);
   return handle;
 }
 

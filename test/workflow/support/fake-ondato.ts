@@ -72,6 +72,7 @@ export class FakeOndato {
     getIdentification: 0,
     redactExtraVerification: 0,
     storeDocument: 0,
+    storeDocuments: 0,
     notifyBackend: 0,
   };
   readonly callbacks: CallbackEvent[] = [];
@@ -211,6 +212,20 @@ export class FakeOndato {
           part: input.file.part,
           fileType: input.file.fileType,
         };
+      },
+      // As the real activity runs it: every file through the one-file fake (counted there), three at a time.
+      storeDocuments: async (input) => {
+        await this.enter('storeDocuments');
+        const storeOne = this.activities().storeDocument;
+        const queue = [...input.files];
+        const stored: Awaited<ReturnType<typeof storeOne>>[] = [];
+        const copyNext = async (): Promise<void> => {
+          for (let file = queue.shift(); file; file = queue.shift()) {
+            stored.push(await storeOne({ customerId: input.customerId, kycId: input.kycId, file }));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(3, queue.length) }, copyNext));
+        return stored.sort((a, b) => a.key.localeCompare(b.key));
       },
       notifyBackend: async (input) => {
         await this.enter('notifyBackend');

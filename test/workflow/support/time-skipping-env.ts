@@ -102,6 +102,7 @@ function routedActivities(fakes: Map<string, OnboardingActivities>): OnboardingA
     getIdentification: (kycId, expected) => fakeOfCaller().getIdentification(kycId, expected),
     redactExtraVerification: (input) => fakeOfCaller().redactExtraVerification(input),
     storeDocument: (input) => fakeOfCaller().storeDocument(input),
+    storeDocuments: (input) => fakeOfCaller().storeDocuments(input),
     notifyBackend: (input) => fakeOfCaller().notifyBackend(input),
   };
 }
@@ -218,7 +219,23 @@ export async function stateWhen(
   }
 }
 
-/** What the API relays when Ondato posts a webhook: ids only. */
+/**
+ * The run is in the customer wait (its deadline is set in the same workflow task that begins the wait). A new
+ * IDV's status is known from its create, so a lean run begins the wait without a check: this is the point to
+ * sync on, not a first `getVerification`.
+ */
+export function inCustomerWait(handle: OnboardingHandle): Promise<OnboardingState> {
+  return stateWhen(
+    handle,
+    (state) => state.stage === 'awaiting_customer' && state.customerDeadlineAt !== undefined,
+    'the customer wait',
+  );
+}
+
+/**
+ * What the API relays when Ondato posts a webhook: ids, and the payload's status as `hint` when the test passes
+ * one. Without a hint (a payload that said nothing useful) the run always checks with Ondato.
+ */
 export function webhook(
   handle: OnboardingHandle,
   signal: Partial<OndatoWebhookSignal> & { deliveryId: string },
