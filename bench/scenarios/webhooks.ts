@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { routeWebhook } from '../../api/webhook-routing';
 import { ondatoWebhookSignal } from '../../contract';
+import { webhookEnvelopeSchema } from '../../ondato/schemas';
 import { basicAuthHeader, BENCH_CREDENTIALS } from '../infra/credentials';
 import type { RunContext } from '../infra/run-context';
 import { startServiceStack, type ServiceStack } from '../infra/service-stack';
@@ -75,13 +77,7 @@ export async function webhooksScenario(
       processes: stack.processes(),
       send: async (index): Promise<SendOutcome> => {
         const target = targets[index % targets.length];
-        const envelope = {
-          id: randomUUID(),
-          applicationId: target.payload.applicationId ?? null,
-          createdUtc: new Date().toISOString(),
-          type: WEBHOOK_TYPE,
-          payload: target.payload,
-        };
+        const envelope = envelopeFor(target);
         const answer = await stack.http.postJson('/webhooks/ondato', envelope, { authorization: auth });
         if (answer.status < 200 || answer.status > 299)
           return { ok: false, failure: `HTTP ${answer.status}` };
@@ -104,14 +100,12 @@ export async function webhooksScenario(
       processes: stack.processes(),
       send: async (index): Promise<SendOutcome> => {
         const target = targets[index % targets.length];
-        const deliveryId = randomUUID();
-        await client.workflow.getHandle(target.workflowId).signal(ondatoWebhookSignal, {
-          deliveryId,
-          type: WEBHOOK_TYPE,
-          idvId: target.idvId,
-          createdUtc: new Date().toISOString(),
-        });
-        remember(direct, target.workflowId, deliveryId);
+        // The signal the API would send for the same delivery (its own mapping, status hint included), so the
+        // runs do the same work in both phases and only the HTTP hop differs.
+        const routing = routeWebhook(webhookEnvelopeSchema.parse(envelopeFor(target)));
+        if (routing.kind !== 'relay') throw new Error(`the API would not relay a ${WEBHOOK_TYPE} webhook`);
+        await client.workflow.getHandle(target.workflowId).signal(ondatoWebhookSignal, routing.signal);
+        remember(direct, target.workflowId, routing.signal.deliveryId);
         return { ok: true };
       },
     });
@@ -183,6 +177,17 @@ async function startTargets(stack: ServiceStack, count: number): Promise<Target[
   if (failure) throw failure.error;
   bar.done(`${count} running`);
   return pool.results.flatMap((result) => (result.value ? [result.value] : []));
+}
+
+/** A valid Ondato delivery for the target's IDV, with a unique id (the dedupe key). */
+function envelopeFor(target: Target): { id: string } & Record<string, unknown> {
+  return {
+    id: randomUUID(),
+    applicationId: target.payload.applicationId ?? null,
+    createdUtc: new Date().toISOString(),
+    type: WEBHOOK_TYPE,
+    payload: target.payload,
+  };
 }
 
 function remember(acknowledged: Map<string, string[]>, workflowId: string, deliveryId: string): void {
