@@ -154,10 +154,11 @@ describe('onboarding outcomes', () => {
       const decidedAfter = Date.parse(record.timestamps.decidedAt as string) - startedAt;
       expect(decidedAfter).toBeGreaterThanOrEqual(7 * DAY);
       expect(decidedAfter).toBeLessThan(7 * DAY + DEFAULT_TIMEOUTS.pollIntervalMs);
-      // One check per poll interval and one at the deadline; none when the wait began on the new IDV.
+      // One check per poll interval, the last at the deadline; none when the wait began on the new IDV (a run
+      // that checked then would count polls + 1). One fewer only if checks took over a second of workflow time.
       const polls = (7 * DAY) / DEFAULT_TIMEOUTS.pollIntervalMs;
-      expect(ondato.calls.getVerification).toBeGreaterThanOrEqual(polls);
-      expect(ondato.calls.getVerification).toBeLessThanOrEqual(polls + 1);
+      expect(ondato.calls.getVerification).toBeGreaterThanOrEqual(polls - 1);
+      expect(ondato.calls.getVerification).toBeLessThanOrEqual(polls);
       expect(ondato.calls.getIdentification).toBe(0);
       // The default reminders (a day after the link, a day before the deadline) went out while it waited.
       expect(ondato.callbacks).toMatchObject([
