@@ -4,9 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../contract';
 import type { OndatoApi } from '../ondato/api';
-import { OndatoError } from '../ondato/errors';
 import type { IdentityVerification, KycFile, KycIdentification } from '../ondato/schemas';
 import type { CallbackEvent, IdvSnapshot, KycSummary, Registration, StoredDocument } from '../contract';
 import type { CallbackTargets } from '../config/callback-targets';
@@ -23,6 +21,15 @@ import {
   type ExpectedIds,
 } from './ondato-ids';
 import type { DocumentStore } from '../storage/document-store';
+import {
+  storeAllDocuments,
+  storeOneDocument,
+  type DocumentDeps,
+  type StoreDocumentInput,
+  type StoreDocumentsInput,
+} from './documents';
+
+export type { StoreDocumentInput, StoreDocumentsInput } from './documents';
 
 export interface ActivityDeps {
   ondato: OndatoApi;
@@ -75,19 +82,10 @@ export interface RedactExtraResult {
   note?: string;
 }
 
-export interface StoreDocumentInput {
-  customerId: string;
-  kycId: string;
-  file: KycSummary['files'][number];
-}
-
 export interface NotifyInput {
   callbackUrl?: string;
   event: CallbackEvent;
 }
-
-/** Heartbeats are throttled by the SDK, but there is no point in calling it for every 64 KiB chunk. */
-const HEARTBEAT_EVERY_BYTES = 1024 * 1024;
 
 function toIdvSnapshot(idv: IdentityVerification): IdvSnapshot {
   return { idvId: idv.id, status: idv.status, kycId: idv.step?.kycIdentification?.id ?? undefined };
@@ -131,32 +129,9 @@ export function toKycSummary(kyc: KycIdentification): KycSummary {
   };
 }
 
-function extensionOf(file: StoreDocumentInput['file'], contentType: string): string {
-  const fromOndato = file.fileExtension?.replace(/^\./, '').toLowerCase();
-  if (fromOndato && /^[a-z0-9]{1,8}$/.test(fromOndato)) return fromOndato;
-  return contentType === 'image/png' ? 'png' : contentType === 'application/pdf' ? 'pdf' : 'jpg';
-}
-
 /** Time since the activity's first attempt: bounded retry windows count from there, across attempts. */
 function elapsedSinceFirstAttempt(): number {
   return Date.now() - Context.current().info.scheduledTimestampMs;
-}
-
-/**
- * Why a copy failed: the download broke off (its stream is the Ondato client's, so its errors are OndatoErrors)
- * or the store failed to write. Both are retried; the type tells ops which side to look at.
- */
-function documentCopyFailure(fileId: string, error: unknown): ApplicationFailure {
-  const reason = error instanceof Error ? error.message : String(error);
-  return error instanceof OndatoError
-    ? ApplicationFailure.retryable(
-        `document ${fileId}: the download broke off: ${reason}`,
-        FailureType.OndatoDownloadInterrupted,
-      )
-    : ApplicationFailure.retryable(
-        `document ${fileId}: the store failed: ${reason}`,
-        FailureType.DocumentStoreFailed,
-      );
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -166,6 +141,7 @@ export function createActivities(deps: ActivityDeps) {
       deps.ondatoFailures,
       elapsedSinceFirstAttempt,
     );
+  const documentDeps: DocumentDeps = { ondato: deps.ondato, documents: deps.documents, ondatoCall };
 
   const createIdv = (input: CreateVerificationInput): Promise<{ id: string }> =>
     ondatoCall((signal) =>
@@ -291,50 +267,14 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Streams one file from Ondato into the store; returns a reference, never the bytes. */
-    async storeDocument(input: StoreDocumentInput): Promise<StoredDocument> {
-      const context = Context.current();
-      const signal = context.cancellationSignal;
-      const download = await ondatoCall((callSignal) =>
-        deps.ondato.downloadKycFile(input.kycId, input.file.fileId, { signal: callSignal }),
-      );
-      const key = `${input.customerId}/${input.kycId}/${input.file.fileId}.${extensionOf(input.file, download.contentType)}`;
-      let lastBeat = 0;
-      let stored: Awaited<ReturnType<DocumentStore['put']>>;
-      // A store may await (mkdir, a bucket round trip) before it reads the body; a connection cut in that gap
-      // errors the stream with nobody listening, which would crash the worker. This listener keeps the download's
-      // own error, so the failure names the download even when the store only saw a premature close.
-      let downloadError: unknown;
-      const holdEarlyError = (error: unknown): void => {
-        downloadError ??= error;
-      };
-      download.stream.on('error', holdEarlyError);
-      try {
-        stored = await deps.documents.put(key, download.stream, {
-          contentType: download.contentType,
-          signal,
-          onProgress: (bytes) => {
-            if (bytes - lastBeat >= HEARTBEAT_EVERY_BYTES) {
-              lastBeat = bytes;
-              context.heartbeat({ bytes });
-            }
-          },
-        });
-      } catch (error) {
-        // Cancelled (the run moved on, or the worker is shutting down): the SDK reports that itself.
-        if (signal.aborted) throw error;
-        throw documentCopyFailure(input.file.fileId, downloadError ?? error);
-      } finally {
-        download.stream.off('error', holdEarlyError);
-        download.stream.destroy();
-      }
-      if (download.contentLength !== undefined && stored.bytes !== download.contentLength) {
-        // A truncated body must not pass as a document: fail and let the retry download it again.
-        throw ApplicationFailure.retryable(
-          `document ${input.file.fileId}: got ${stored.bytes} of ${download.contentLength} bytes`,
-          FailureType.OndatoDownloadInterrupted,
-        );
-      }
-      return { ...stored, fileId: input.file.fileId, part: input.file.part, fileType: input.file.fileType };
+    /** One file (runs recorded before the lean history store each file in an activity of its own). */
+    storeDocument(input: StoreDocumentInput): Promise<StoredDocument> {
+      return storeOneDocument(documentDeps, input);
+    },
+
+    /** Every file of the identification, a few at a time; a retry skips the files stored before. */
+    storeDocuments(input: StoreDocumentsInput): Promise<StoredDocument[]> {
+      return storeAllDocuments(documentDeps, input);
     },
 
     async notifyBackend(input: NotifyInput): Promise<{ delivered: boolean; deliveredAt?: string }> {

@@ -372,6 +372,14 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
 
   async function storeDocuments(kyc: KycSummary): Promise<void> {
     enterStage('storing_documents');
+    if (lean) {
+      // One activity for every file (it copies a few at a time and resumes after the ones stored).
+      if (kyc.files.length === 0) return;
+      state.documents = await parking.step('storing_documents', () =>
+        documentCalls.storeDocuments({ customerId: input.customerId, kycId: kyc.kycId, files: kyc.files }),
+      );
+      return;
+    }
     const queue = [...kyc.files];
     const worker = async (): Promise<void> => {
       for (let file = queue.shift(); file; file = queue.shift()) {

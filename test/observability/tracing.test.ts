@@ -111,7 +111,7 @@ describe('OpenTelemetry tracing', () => {
       'Ondato create_idv',
       'RunActivity:getIdentification',
       'Ondato get_kyc',
-      'RunActivity:storeDocument',
+      'RunActivity:storeDocuments',
       'Ondato download_file',
       'StartActivity:notifyBackend',
       'RunActivity:notifyBackend',
