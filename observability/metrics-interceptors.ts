@@ -53,11 +53,14 @@ export function activityMetricsInterceptor(metrics: OnboardingMetrics): Activity
         const { activityType, attempt } = ctx.info;
         if (activityType !== 'notifyBackend') {
           const result = await next(input);
-          if (activityType === 'storeDocument') {
-            const stored = storeResult.safeParse(result);
-            if (stored.success) {
-              metrics.documentsStored.inc();
-              metrics.documentBytes.inc(stored.data.bytes);
+          if (activityType === 'storeDocument' || activityType === 'storeDocuments') {
+            // One file, or every file of the identification (lean runs): each counted once, on success.
+            for (const document of Array.isArray(result) ? (result as unknown[]) : [result]) {
+              const stored = storeResult.safeParse(document);
+              if (stored.success) {
+                metrics.documentsStored.inc();
+                metrics.documentBytes.inc(stored.data.bytes);
+              }
             }
           } else if (activityType === 'createVerification') {
             const created = createResult.safeParse(result);

@@ -15,7 +15,16 @@ const CHILD_ENTRY = path.join(__dirname, 'child-entry.ts');
 const STOP_GRACE_MS = 8_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Variables a Node process needs from the shell; everything else is set explicitly. */
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'XDG_CACHE_HOME', 'TEMPORAL_CLI_PATH'];
+const INHERITED = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'TZ',
+  'XDG_CACHE_HOME',
+  'TEMPORAL_CLI_PATH',
+  'MALLOC_ARENA_MAX',
+];
 
 export interface ServiceProcess extends MeteredProcess {
   logFile: string;
