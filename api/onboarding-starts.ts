@@ -296,7 +296,11 @@ export class OnboardingStarts {
     }
     const created = memoString(description, START_TOKEN_MEMO) === startToken;
     const status = workflowStatus(description);
-    if (status === 'RUNNING') return { ready: false, link: pendingLink(description, created) };
+    if (status === 'RUNNING') {
+      // The link update answered late (a loaded worker or server), but the run had recorded the URL: it is ready.
+      const link = pendingLink(description, created);
+      return { ready: link.customerUrl !== null, link };
+    }
     if (status === 'COMPLETED') {
       // Ours, decided before a URL existed (e.g. cancelled); someone else's: the usual conflict.
       if (!created) throw await this.completedConflict(customerId, description);

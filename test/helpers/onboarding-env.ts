@@ -101,9 +101,13 @@ export interface OnboardingTestEnv {
   startWorker(envOverrides?: Record<string, string>): Promise<void>;
   stopWorker(): Promise<void>;
   /** Starts a run through the API's `OnboardingService`, as `POST /v1/onboardings` does. */
-  start(
-    input: Partial<OnboardingInput> & { customerId?: string },
-  ): Promise<{ link: OnboardingLink; handle: WorkflowHandle<OnboardingWorkflow>; customerId: string }>;
+  start(input: Partial<OnboardingInput> & { customerId?: string }): Promise<{
+    link: OnboardingLink;
+    handle: WorkflowHandle<OnboardingWorkflow>;
+    customerId: string;
+    /** false: the run did not answer with its URL within the start wait (the API's 202). */
+    ready: boolean;
+  }>;
   close(): Promise<void>;
 }
 
@@ -211,14 +215,14 @@ export async function createOnboardingTestEnv(
     },
     async start(input) {
       const customerId = input.customerId ?? `c-${randomUUID().slice(0, 8)}`;
-      const { link } = await service.start({
+      const { link, ready } = await service.start({
         registration: SAMPLE_REGISTRATION,
         timeouts: FAST_TIMEOUTS,
         ...input,
         customerId,
       });
       const handle = client.workflow.getHandle<OnboardingWorkflow>(link.workflowId, link.runId);
-      return { link, handle, customerId };
+      return { link, handle, customerId, ready };
     },
     async close() {
       await env.stopWorker();

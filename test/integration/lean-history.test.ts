@@ -32,7 +32,8 @@ describe('lean history', () => {
   let env: OnboardingTestEnv;
 
   beforeAll(async () => {
-    env = await createOnboardingTestEnv();
+    // A short start wait, so the start that no worker answers falls back to the run's memo quickly.
+    env = await createOnboardingTestEnv({ env: { API_START_WAIT_MS: '1500' } });
   });
   afterAll(async () => {
     await env?.close();
@@ -109,6 +110,19 @@ describe('lean history', () => {
       expect(scheduledActivities(await eventsOf(handle))).toContain('getVerification');
     } finally {
       await env.control.setWebhooks({ drop: false });
+    }
+  });
+
+  it('a start that no worker answers in time is still ready when the run recorded its URL', async () => {
+    const { link, customerId } = await env.start({});
+    await env.stopWorker();
+    try {
+      // The same customer again: the link update waits for a worker; the run's memo has the URL.
+      const again = await env.start({ customerId });
+      expect(again.ready).toBe(true);
+      expect(again.link).toMatchObject({ created: false, customerUrl: link.customerUrl, idvId: link.idvId });
+    } finally {
+      await env.startWorker();
     }
   });
 });
