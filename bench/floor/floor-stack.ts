@@ -29,6 +29,8 @@ export async function startFloorStack(scope: Scope, context: RunContext): Promis
     entry: 'bench/floor/worker-main.ts',
     env: {
       NODE_ENV: 'production',
+      // The service's allocator setting (Dockerfile), so the floor is measured like for like.
+      MALLOC_ARENA_MAX: '2',
       TEMPORAL_ADDRESS: devServer.address,
       TEMPORAL_NAMESPACE: devServer.namespace,
       TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE,

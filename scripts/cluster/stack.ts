@@ -147,6 +147,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const serviceEnv: NodeJS.ProcessEnv = {
       ...options.baseEnv,
       NODE_ENV: 'production',
+      // As the image sets it (Dockerfile): two malloc arenas keep a worker's RSS down.
+      MALLOC_ARENA_MAX: options.baseEnv.MALLOC_ARENA_MAX ?? '2',
       TEMPORAL_ADDRESS: temporalServer.address,
       TEMPORAL_NAMESPACE: NAMESPACE,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
