@@ -57,6 +57,9 @@ export interface ServiceEnvInput {
   bundlePath?: string;
 }
 
+/** The worker's Node flags in docker-compose.yml and the Kubernetes manifests. */
+export const WORKER_NODE_OPTIONS = '--max-old-space-size=384';
+
 export function serviceEnv(input: ServiceEnvInput): Record<string, string> {
   return {
     NODE_ENV: 'production',
@@ -138,7 +141,8 @@ export async function startServiceStack(
     startServiceProcess(scope, {
       name: 'worker',
       entry: 'workers/main.ts',
-      env: context.workerNodeOptions ? { ...env, NODE_OPTIONS: context.workerNodeOptions } : env,
+      // The deploy manifests' heap bound unless an experiment sets its own options.
+      env: { ...env, NODE_OPTIONS: context.workerNodeOptions || WORKER_NODE_OPTIONS },
       logDir: context.logDir,
       ready: printed(/polling/),
     }),

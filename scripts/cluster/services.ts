@@ -26,6 +26,12 @@ const SOURCE_DIRS = [
 const BUILT = ['api/main.js', 'workers/main.js', 'simulator/main.js', 'workflow-bundle.js'];
 
 export type ServiceKind = 'worker' | 'api' | 'simulator';
+/** Node flags per kind, as the deploy manifests run them: the worker's heap is bounded (README, Performance). */
+const NODE_FLAGS: Record<ServiceKind, string[]> = {
+  worker: ['--max-old-space-size=384'],
+  api: [],
+  simulator: [],
+};
 const ENTRY: Record<ServiceKind, string> = {
   worker: 'workers/main.js',
   api: 'api/main.js',
@@ -93,7 +99,7 @@ export function startService(options: ServiceOptions): Promise<ManagedProcess> {
   return startProcess({
     name: options.name,
     command: process.execPath,
-    args: [path.join(options.distDir, ENTRY[options.kind])],
+    args: [...NODE_FLAGS[options.kind], path.join(options.distDir, ENTRY[options.kind])],
     cwd: REPO_ROOT,
     env: options.env,
     logDir: options.logDir,
