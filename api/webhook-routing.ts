@@ -3,7 +3,7 @@
  * re-fetch, and the payload's status as a hint. Ids and statuses only: its personal data never enters a signal.
  */
 import type { OndatoWebhookSignal, WebhookHint } from '../contract';
-import type { WebhookEnvelope } from '../ondato/schemas';
+import { webhookStepHintSchema, type WebhookEnvelope } from '../ondato/schemas';
 
 /** Older deliveries use the `Idv.` prefix for the same events. */
 const TYPE_ALIASES: Record<string, string> = {
@@ -23,7 +23,8 @@ export function routeWebhook(envelope: WebhookEnvelope): WebhookRouting {
   let hintedKycId: string | undefined;
   if (type.startsWith('IdentityVerification.')) {
     idvId = payload.id;
-    hintedKycId = payload.step?.kycIdentification?.id;
+    const step = webhookStepHintSchema.safeParse(payload);
+    hintedKycId = step.success ? step.data.step.kycIdentification.id : undefined;
   } else if (type.startsWith('KycIdentification.')) {
     kycId = payload.id;
     hintedKycId = kycId;

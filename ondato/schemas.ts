@@ -141,11 +141,14 @@ export const webhookEnvelopeSchema = z.looseObject({
     externalReferenceId: nullableString,
     identityVerificationId: nullableString,
     status: nullableString,
-    // Only a hint for skipping a re-fetch: a payload whose step has another shape is still a valid delivery.
-    step: z
-      .looseObject({ kycIdentification: z.looseObject({ id: z.string().min(1) }).nullish() })
-      .nullish()
-      .catch(undefined),
   }),
 });
 export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
+
+/**
+ * An IDV payload's KYC id, read apart from the envelope: it is only a hint for skipping a re-fetch, so a payload
+ * whose `step` has another shape is still a valid delivery (it just carries no hint).
+ */
+export const webhookStepHintSchema = z.looseObject({
+  step: z.looseObject({ kycIdentification: z.looseObject({ id: z.string().min(1) }) }),
+});
