@@ -281,7 +281,11 @@ describe('deploy/k8s', () => {
   it('gives each worker longer to stop than its shutdown grace, and runs several', () => {
     const worker = workloadOf('Deployment', 'onboarding-worker');
     const config = loadConfig(podEnvironment(worker.spec.template));
-    expect(worker.spec.template.spec.containers[0]?.command).toEqual(['node', 'dist/workers/main.js']);
+    expect(worker.spec.template.spec.containers[0]?.command).toEqual([
+      'node',
+      '--max-old-space-size=384',
+      'dist/workers/main.js',
+    ]);
     expect((worker.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(
       config.temporal.worker.shutdownGraceMs,
     );
