@@ -226,7 +226,8 @@ export async function onboardingWorkflow(input: OnboardingInput): Promise<Decisi
         if (mayContinue && continuation.due) await continuation.continueFrom(stage, deadlineAt);
         if (!woken || inbox.webhookNudges !== nudgesSeen || Date.now() >= pollAt) break;
       }
-      reason = inbox.webhookNudges !== nudgesSeen ? 'webhook' : 'poll';
+      // A due poll tick fetches whatever webhooks came with it (they may be hints that would skip the fetch).
+      reason = Date.now() < pollAt && inbox.webhookNudges !== nudgesSeen ? 'webhook' : 'poll';
     }
   }
 
